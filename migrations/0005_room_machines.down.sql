@@ -1,0 +1,2 @@
+DROP TABLE room_snapshots;
+DROP TABLE room_transitions;

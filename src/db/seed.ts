@@ -1,0 +1,38 @@
+// Demo data: the gateways gxy1…gxy12 and a dozen rooms, so the seeds' curl
+// examples work as written (room 2171 "Room 1" on gxy1). Idempotent: it only
+// adds what is missing.
+import { Effect } from "effect"
+import { SqlClient } from "effect/sql"
+import { newJoinCode } from "../domain/joinCode.ts"
+
+export const demoGateways = Array.from({ length: 12 }, (_, i) => `gxy${i + 1}`)
+
+export const demoRooms = Array.from({ length: 12 }, (_, i) => ({
+  room: 2171 + i,
+  name: `Room ${i + 1}`,
+  defaultGateway: demoGateways[i]!
+}))
+
+const gatewayRows = demoGateways.map((name) => ({ name, description: `Janus ${name}` })) as unknown as [Record<string, unknown>]
+
+/** Inserts the demo gateways and rooms that are missing; answers how many were added. */
+export const seedDemoData = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  return yield* sql.withTransaction(Effect.gen(function*() {
+    const gateways = yield* sql<{ id: string }>`
+      INSERT INTO gateways ${sql.insert(gatewayRows)}
+      ON CONFLICT (name) DO NOTHING
+      RETURNING id`
+    let rooms = 0
+    for (const r of demoRooms) {
+      const inserted = yield* sql`
+        INSERT INTO rooms (room, name, default_gateway_id, join_code)
+        SELECT ${r.room}, ${r.name}, g.id, ${newJoinCode()} FROM gateways g WHERE g.name = ${r.defaultGateway}
+        ON CONFLICT DO NOTHING
+        RETURNING id`
+      rooms += inserted.length
+    }
+    yield* Effect.logInfo("Demo data seeded").pipe(Effect.annotateLogs({ gateways: gateways.length, rooms }))
+    return { gateways: gateways.length, rooms }
+  }))
+})

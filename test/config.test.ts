@@ -1,0 +1,113 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Result } from "effect"
+import { decodeSettings } from "../src/config.ts"
+import { parseGoDuration } from "../src/duration.ts"
+
+const failure = (env: Record<string, string>) => {
+  const r = decodeSettings(env)
+  assert.isTrue(Result.isFailure(r), `expected ${JSON.stringify(env)} to be refused`)
+  return (r as Result.Failure<unknown, { variable: string; message: string }>).failure
+}
+
+const settings = (env: Record<string, string>) => {
+  const r = decodeSettings(env)
+  if (Result.isFailure(r)) assert.fail(r.failure.message)
+  return r.success
+}
+
+describe("configuration", () => {
+  it("defaults match the specification", () => {
+    const s = settings({})
+    assert.deepStrictEqual(s.listen, { host: "127.0.0.1", port: 8081 })
+    assert.strictEqual(s.databaseUrl, undefined)
+    assert.strictEqual(s.mqttUrl, undefined)
+    assert.strictEqual(s.dataDir, "./data")
+    assert.strictEqual(s.scale, false)
+    assert.deepStrictEqual(s.availableJanusServers, ["gxy1", "gxy2", "gxy3", "gxy4", "gxy5", "gxy6", "gxy7", "gxy8", "gxy9", "gxy10", "gxy11", "gxy12"])
+    assert.strictEqual(s.maxServerCapacity, 400)
+    assert.strictEqual(s.avgRoomOccupancy, 10)
+    assert.deepStrictEqual(s.serverRegions, [])
+    assert.strictEqual(s.serverRooms.size, 0)
+    assert.strictEqual(s.balanceStrategy, "least-loaded")
+    assert.strictEqual(s.cleanSessionsInterval, 60_000)
+    assert.strictEqual(s.deadSessionPeriod, 90_000)
+    assert.strictEqual(s.drainGrace, 30_000)
+    assert.strictEqual(s.assignmentTtl, 120_000)
+    assert.strictEqual(s.failoverWaitTime, 5_000)
+    assert.strictEqual(s.logFormat, "logfmt")
+    assert.strictEqual(s.logLevel, "info")
+    assert.strictEqual(s.seed, "demo")
+  })
+
+  it.each([
+    ["AVG_ROOM_OCCUPANCY", "0", "must be at least 1"],
+    ["AVG_ROOM_OCCUPANCY", "2.5", "not an integer"],
+    ["MAX_SERVER_CAPACITY", "abc", "not an integer"],
+    ["MAX_SERVER_CAPACITY", "-5", "must be at least 1"],
+    ["SERVER_REGIONS", "IL-gxy1", "is not COUNTRY:gateways"],
+    ["SERVER_REGIONS", "ISR:gxy1", "is not a two-letter country code"],
+    ["SERVER_REGIONS", "IL:gxy1;il:gxy2", "country IL appears twice"],
+    ["SERVER_REGIONS", "IL:", "invalid gateway name"],
+    ["SERVER_REGIONS", "IL:gxy1:gxy2", "is not COUNTRY:gateways"],
+    ["SERVER_ROOMS", "2171:gxy5:gxy6", "is not rooms:gateway"],
+    ["SERVER_ROOMS", "abc:gxy5", "is not a room number"],
+    ["SERVER_ROOMS", "2171:gxy5;2171:gxy6", "room 2171 is pinned twice"],
+    ["BALANCE_STRATEGY", "random", "unknown value"],
+    ["LISTEN_ADDRESS", "127.0.0.1", "missing port"],
+    ["LISTEN_ADDRESS", "127.0.0.1:70000", "port out of range"],
+    ["SCALE", "maybe", "not a boolean"],
+    ["DRAIN_GRACE", "30", "not a duration"],
+    ["DEAD_SESSION_PERIOD", "soon", "not a duration"],
+    ["CLEAN_SESSIONS_INTERVAL", "1ms", "must be at least 100ms"],
+    ["AVAILABLE_JANUS_SERVERS", "gxy1,,gxy2", "invalid gateway name"],
+    ["AVAILABLE_JANUS_SERVERS", "gxy1,gxy1", "lists a gateway twice"],
+    ["DATABASE_URL", "mysql://localhost/x", "not a postgres:// URL"],
+    ["MQTT_URL", "http://localhost", "unsupported scheme"],
+    ["LOG_FORMAT", "xml", "unknown value"],
+    ["LOG_LEVEL", "loud", "unknown value"]
+  ])("refuses %s=%s, naming the variable and the expected form", (name, value, reason) => {
+    const error = failure({ [name]: value })
+    assert.strictEqual(error.variable, name)
+    assert.include(error.message, `Invalid ${name}=`)
+    assert.include(error.message, reason)
+    assert.include(error.message, "expected")
+    assert.notInclude(error.message, "\n")
+  })
+
+  it("names the alias the operator used", () => {
+    assert.strictEqual(failure({ DB_URL: "nope" }).variable, "DB_URL")
+    assert.strictEqual(failure({ MQTT_BROKER_URL: "nope" }).variable, "MQTT_BROKER_URL")
+    assert.strictEqual(settings({ DB_URL: "postgres://u@h:5433/db" }).databaseUrl, "postgres://u@h:5433/db")
+    assert.strictEqual(settings({ MQTT_BROKER_URL: "mqtt://127.0.0.1:1883" }).mqttUrl, "mqtt://127.0.0.1:1883")
+  })
+
+  it("never shows a database password in a refusal", () => {
+    const error = failure({ DATABASE_URL: "mysql://user:s3cret@db/x" })
+    assert.notInclude(error.message, "s3cret")
+  })
+
+  it("refuses regions and pinned rooms naming gateways that are not available", () => {
+    assert.include(failure({ SERVER_REGIONS: "IL:gxy13" }).message, "gxy13, which is not in AVAILABLE_JANUS_SERVERS")
+    assert.include(failure({ AVAILABLE_JANUS_SERVERS: "a,b", SERVER_ROOMS: "1:c" }).message, "pinned to c")
+  })
+
+  it("reads regions with country codes in any case, and pinned rooms", () => {
+    const s = settings({ SERVER_REGIONS: "il:gxy1, gxy2; US:gxy4;", SERVER_ROOMS: "2171,2172:gxy5;3000:gxy6", SCALE: "TRUE" })
+    assert.deepStrictEqual(s.serverRegions, [{ country: "IL", gateways: ["gxy1", "gxy2"] }, { country: "US", gateways: ["gxy4"] }])
+    assert.deepStrictEqual([...s.serverRooms], [[2171, "gxy5"], [2172, "gxy5"], [3000, "gxy6"]])
+    assert.strictEqual(s.scale, true)
+  })
+
+  it("reads a listen address with only a port as every interface", () => {
+    assert.deepStrictEqual(settings({ LISTEN_ADDRESS: ":9000" }).listen, { host: "0.0.0.0", port: 9000 })
+    assert.deepStrictEqual(settings({ LISTEN_ADDRESS: "[::1]:9000" }).listen, { host: "::1", port: 9000 })
+  })
+})
+
+describe("Go durations", () => {
+  it.each([
+    ["90s", 90_000], ["1m", 60_000], ["1h30m", 5_400_000], ["250ms", 250], ["1.5s", 1_500], ["2h", 7_200_000], ["0", 0], ["1m30s", 90_000]
+  ])("%s is %d ms", (text, ms) => assert.strictEqual(parseGoDuration(text), ms))
+
+  it.each(["", "30", "1x", "s", "1h 30m", "-1s", "1.2.3s"])("refuses %j", (text) => assert.strictEqual(parseGoDuration(text), undefined))
+})
