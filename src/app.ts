@@ -7,9 +7,11 @@ import { HttpRouter } from "effect/http"
 import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
 import { createServer } from "node:http"
 import { Config, type Settings } from "./config.ts"
-import { Storage } from "./db/storage.ts"
+import { Database } from "./db/database.ts"
+import { storageLayer } from "./db/storage.ts"
 import { Api } from "./http/api.ts"
 import { OpsHandlers } from "./http/ops.ts"
+import { loggingLayer } from "./logging.ts"
 
 const Routes = Layer.mergeAll(
   HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(Layer.provide(OpsHandlers)),
@@ -19,13 +21,18 @@ const Routes = Layer.mergeAll(
 /** In-flight requests get this long to finish on SIGTERM. */
 const gracefulShutdownTimeout = Duration.seconds(10)
 
-export const serviceLayer = (settings: Settings) =>
+/**
+ * The service on `settings`; `database` replaces the one the settings name
+ * (tests use it). Exposes the HTTP server, whose address tells the port.
+ */
+export const serviceLayer = (settings: Settings, database: typeof Database = Database) =>
   HttpRouter.serve(Routes, { disableLogger: true }).pipe(
-    Layer.provide(NodeHttpServer.layer(createServer, {
+    Layer.provideMerge(NodeHttpServer.layer(createServer, {
       host: settings.listen.host,
       port: settings.listen.port,
       gracefulShutdownTimeout
     })),
-    Layer.provide(Storage),
-    Layer.provide(Config.layer(settings))
+    Layer.provide(storageLayer(database)),
+    Layer.provide(Config.layer(settings)),
+    Layer.provide(loggingLayer(settings.logFormat, settings.logLevel))
   )

@@ -1,10 +1,11 @@
 // Shared start of the command-line tools: settings from the environment,
 // logs as configured, one clear line and a non-zero exit on failure.
 import { NodeRuntime } from "@effect/platform-node"
-import { Cause, Effect, Layer, Result } from "effect"
+import { Effect, Layer, Result } from "effect"
 import { Config, decodeSettings } from "./config.ts"
 import { Database } from "./db/database.ts"
 import { loggingLayer } from "./logging.ts"
+import { messageOf } from "./service.ts"
 
 export const runTool = <A, E>(program: Effect.Effect<A, E, Layer.Success<typeof Database> | Config>) => {
   const decoded = decodeSettings(process.env)
@@ -21,9 +22,4 @@ export const runTool = <A, E>(program: Effect.Effect<A, E, Layer.Success<typeof 
     Effect.provide(loggingLayer(settings.logFormat, settings.logLevel)),
     NodeRuntime.runMain
   )
-}
-
-const messageOf = (cause: Cause.Cause<unknown>): string => {
-  const e = Cause.squash(cause)
-  return typeof e === "object" && e !== null && "message" in e ? String(e.message) : String(e)
 }

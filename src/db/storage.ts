@@ -15,4 +15,4 @@ const prepare = Layer.effectDiscard(Effect.gen(function*() {
   if (info.mode === "embedded" && info.fresh && config.seed === "demo") yield* seedDemoData
 }))
 
-export const Storage = prepare.pipe(Layer.provideMerge(Database))
+export const storageLayer = (database: typeof Database = Database) => prepare.pipe(Layer.provideMerge(database))
