@@ -1,0 +1,25 @@
+// The deadline sweep: wakes every room whose stored timer is due. Rooms
+// normally fire their own timers; this covers a room that was passivated,
+// moved to another process, or whose process restarted (a deadline that
+// passed while the service was down fires on the first sweep).
+import { Duration, Effect, Layer, Schedule } from "effect"
+import { RoomStore } from "../db/roomStore.ts"
+import { Rooms } from "./rooms.ts"
+
+export const sweepInterval = Duration.seconds(1)
+
+export const wakeDueRooms = Effect.gen(function*() {
+  const store = yield* RoomStore
+  const rooms = yield* Rooms
+  const due = yield* store.dueRooms(new Date())
+  yield* Effect.forEach(due, rooms.wake, { discard: true })
+  return due.length
+})
+
+export const DeadlineSweep = Layer.effectDiscard(
+  wakeDueRooms.pipe(
+    Effect.catchCause((cause) => Effect.logWarning("Deadline sweep failed", cause)),
+    Effect.repeat(Schedule.spaced(sweepInterval)),
+    Effect.forkScoped
+  )
+)
