@@ -1,4 +1,4 @@
-// The whole service as one layer: storage first, then the HTTP server, so
+// The whole service as one layer: storage, then the rooms runtime, then the HTTP server, so
 // the port only opens once the database is ready (early connections are
 // refused, never left hanging).
 import { NodeHttpServer } from "@effect/platform-node"
@@ -12,6 +12,8 @@ import { storageLayer } from "./db/storage.ts"
 import { Api } from "./http/api.ts"
 import { OpsHandlers } from "./http/ops.ts"
 import { loggingLayer } from "./logging.ts"
+import { singleProcessCluster } from "./rooms/cluster.ts"
+import { roomsLayer } from "./rooms/layer.ts"
 
 const Routes = Layer.mergeAll(
   HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(Layer.provide(OpsHandlers)),
@@ -32,7 +34,7 @@ export const serviceLayer = (settings: Settings, database: typeof Database = Dat
       port: settings.listen.port,
       gracefulShutdownTimeout
     })),
-    Layer.provide(storageLayer(database)),
+    Layer.provide(roomsLayer(singleProcessCluster).pipe(Layer.provideMerge(storageLayer(database)))),
     Layer.provide(Config.layer(settings)),
     Layer.provide(loggingLayer(settings.logFormat, settings.logLevel))
   )

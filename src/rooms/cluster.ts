@@ -7,7 +7,7 @@ import { SingleRunner } from "effect/cluster"
 
 export const singleProcessCluster = SingleRunner.layer({
   runnerStorage: "memory",
-  shardingConfig: { entityMailboxCapacity: 10_000 }
+  shardingConfig: { entityMailboxCapacity: 10_000, maxResidentEntities: 50_000 }
 }).pipe(
   Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({}))),
   Layer.provide(NodeCrypto.layerDigest),

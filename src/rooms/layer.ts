@@ -10,15 +10,23 @@ import { Rooms } from "./rooms.ts"
 
 const RoomEntity = Layer.unwrap(makeRoomEntity)
 
-/** The rooms runtime on `cluster` (SingleRunner in a process, TestRunner in tests). */
-export const roomsLayer = <ROut, E, RIn, RP = Layer.Services<typeof Placement.layer>>(
+type PlacementNeeds = Layer.Services<typeof Placement.layer>
+
+/**
+ * The rooms runtime on `cluster` (SingleRunner in a process, TestRunner in
+ * tests); tests may replace the balancer's placement or the client facade.
+ */
+export const roomsLayer = <ROut, E, RIn, RP = PlacementNeeds>(
   cluster: Layer.Layer<ROut, E, RIn>,
-  placement: Layer.Layer<Placement, never, RP> = Placement.layer as Layer.Layer<Placement, never, RP>
+  options: {
+    readonly placement?: Layer.Layer<Placement, never, RP>
+    readonly rooms?: typeof Rooms.layer
+  } = {}
 ) =>
   DeadlineSweep.pipe(
-    Layer.provideMerge(Rooms.layer),
+    Layer.provideMerge(options.rooms ?? Rooms.layer),
     Layer.provideMerge(RoomEntity),
-    Layer.provideMerge(placement),
+    Layer.provideMerge(options.placement ?? (Placement.layer as Layer.Layer<Placement, never, RP>)),
     Layer.provideMerge(cluster),
     Layer.provideMerge(Layer.mergeAll(RoomStore.layer, GatewayStore.layer))
   )

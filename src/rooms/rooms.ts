@@ -9,6 +9,7 @@ export class RoomUnavailable extends Schema.TaggedError<RoomUnavailable>()("Room
   message: Schema.String
 }) {}
 
+/** How long a caller waits for a room before answering 503. */
 export const roomCallTimeout = Duration.seconds(5)
 
 export class Rooms extends Context.Service<Rooms, {
@@ -19,15 +20,20 @@ export class Rooms extends Context.Service<Rooms, {
   /** Fire-and-forget: the room fires its due timers. */
   readonly wake: (room: number) => Effect.Effect<void>
 }>()("room-orchestrator/Rooms") {
-  static readonly layer = Layer.effect(Rooms, Effect.gen(function*() {
+  static readonly layer = Layer.effect(Rooms, Effect.suspend(() => makeRooms(roomCallTimeout)))
+  static readonly layerWithTimeout = (timeout: Duration.Duration) => Layer.effect(Rooms, makeRooms(timeout))
+}
+
+const makeRooms = (timeout: Duration.Duration) =>
+  Effect.gen(function*() {
     const client = yield* Room.client
 
     // Domain errors pass through; a timeout or a cluster failure becomes RoomUnavailable.
     const guard = <A, E>(room: number, call: Effect.Effect<A, E>) =>
       call.pipe(
         Effect.timeoutOrElse({
-          duration: roomCallTimeout,
-          orElse: () => Effect.fail(new RoomUnavailable({ room, message: `room ${room} did not answer within ${Duration.format(roomCallTimeout)}` }))
+          duration: timeout,
+          orElse: () => Effect.fail(new RoomUnavailable({ room, message: `room ${room} did not answer within ${Duration.format(timeout)}` }))
         }),
         Effect.catchIf(
           (e): e is Exclude<E, RoomNotFound | NoGatewayAvailable | RoomUnavailable> =>
@@ -50,7 +56,5 @@ export class Rooms extends Context.Service<Rooms, {
       gatewayDown: (room, gateway) => guard(room, client(String(room)).GatewayDown({ gateway })),
       status: (room) => guard(room, client(String(room)).GetStatus(undefined)),
       wake: (room) => client(String(room)).Wake(undefined, { discard: true }).pipe(Effect.ignore)
-    }
-  }))
-}
-
+    } satisfies Rooms["Service"]
+  })

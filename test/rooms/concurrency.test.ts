@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Ref } from "effect"
+import { Duration, Effect, Layer, Ref } from "effect"
+import { Placement } from "../../src/rooms/placement.ts"
 import { Rooms } from "../../src/rooms/rooms.ts"
 import { backend, freshDatabase } from "../support/database.ts"
 import { assignmentOf, PlacementCalls, roomsOn, transitionsOf } from "../support/rooms.ts"
@@ -61,3 +62,16 @@ describe(`room concurrency (${backend})`, () => {
     })))
 })
 
+
+describe(`room call deadline (${backend})`, () => {
+  it.live("a room that does not answer in time is reported unavailable, not waited on", () =>
+    Effect.gen(function*() {
+      const db = yield* freshDatabase
+      const stuck = Layer.succeed(Placement, { place: () => Effect.never })
+      yield* Effect.gen(function*() {
+        const error = yield* Effect.flip((yield* Rooms).requestServer(2171))
+        assert.strictEqual(error._tag, "RoomUnavailable")
+        assert.strictEqual(error.message, "room 2171 did not answer within 300ms")
+      }).pipe(Effect.provide(roomsOn(db, {}, { placement: stuck, rooms: Rooms.layerWithTimeout(Duration.millis(300)) })))
+    }).pipe(Effect.scoped))
+})

@@ -10,6 +10,7 @@ import { seedDemoData } from "../../src/db/seed.ts"
 import { loggingLayer } from "../../src/logging.ts"
 import { roomsLayer } from "../../src/rooms/layer.ts"
 import { Placement } from "../../src/rooms/placement.ts"
+import { Rooms } from "../../src/rooms/rooms.ts"
 import type { FreshDatabase } from "./database.ts"
 import { testSettings } from "./service.ts"
 
@@ -34,9 +35,13 @@ export const prepared = <E, R>(database: Layer.Layer<SqlClient.SqlClient, E, R>)
   })).pipe(Layer.provideMerge(database))
 
 /** Rooms on `db` with settings from `env` (short timers by default). */
-export const roomsOn = (db: FreshDatabase, env: Record<string, string> = {}) => {
-  const settings = testSettings({ DRAIN_GRACE: "400ms", ASSIGNMENT_TTL: "1s", ...env })
-  return roomsLayer(TestRunner.layer, countingPlacement).pipe(
+export const roomsOn = (
+  db: FreshDatabase,
+  env: Record<string, string> = {},
+  options: { readonly placement?: Layer.Layer<Placement, never, never>; readonly rooms?: typeof Rooms.layer } = {}
+) => {
+  const settings = testSettings({ DRAIN_GRACE: "600ms", ASSIGNMENT_TTL: "1s", ...env })
+  return roomsLayer(TestRunner.layer, { placement: options.placement ?? countingPlacement, ...(options.rooms ? { rooms: options.rooms } : {}) }).pipe(
     Layer.provideMerge(Layer.effect(PlacementCalls, Ref.make<ReadonlyArray<number>>([]))),
     Layer.provideMerge(prepared(databaseLayerFor(db))),
     Layer.provideMerge(Config.layer(settings)),

@@ -1,0 +1,42 @@
+// A child process that runs the production rooms runtime (SingleRunner) on
+// the database its environment names, drives rooms through the steps given
+// as JSON in argv[2], prints their statuses and "READY", then waits to be
+// killed. Restart tests SIGKILL it mid-lifecycle.
+import { NodeRuntime } from "@effect/platform-node"
+import { Effect, Layer, Result } from "effect"
+import { Config, decodeSettings } from "../../src/config.ts"
+import { storageLayer } from "../../src/db/storage.ts"
+import { loggingLayer } from "../../src/logging.ts"
+import { singleProcessCluster } from "../../src/rooms/cluster.ts"
+import { roomsLayer } from "../../src/rooms/layer.ts"
+import { Rooms } from "../../src/rooms/rooms.ts"
+
+export type DriverStep =
+  | { readonly room: number; readonly op: "request" }
+  | { readonly room: number; readonly op: "joined" | "left"; readonly session: string; readonly gateway: string }
+
+const settings = decodeSettings(process.env)
+if (Result.isFailure(settings)) throw new Error(settings.failure.message)
+const steps = JSON.parse(process.argv[2] ?? "[]") as ReadonlyArray<DriverStep>
+
+const program = Effect.gen(function*() {
+  const rooms = yield* Rooms
+  for (const s of steps) {
+    if (s.op === "request") yield* rooms.requestServer(s.room)
+    else yield* rooms.changeSession(s.room, s.op, s.session, s.gateway)
+  }
+  const rooms_ = [...new Set(steps.map((s) => s.room))]
+  const statuses = yield* Effect.forEach(rooms_, rooms.status)
+  yield* Effect.sync(() => console.log(JSON.stringify(statuses)))
+  yield* Effect.sync(() => console.log("READY"))
+  return yield* Effect.never
+})
+
+program.pipe(
+  Effect.provide(roomsLayer(singleProcessCluster).pipe(
+    Layer.provideMerge(storageLayer()),
+    Layer.provideMerge(Config.layer(settings.success))
+  )),
+  Effect.provide(loggingLayer("logfmt", "warn")),
+  NodeRuntime.runMain
+)
