@@ -1,5 +1,9 @@
 // Where a new room goes: pure selection over a snapshot of gateway loads.
 // Same input, same answer; every answer says which stage decided it.
+//
+// `rankGateways` lists every acceptable gateway in order of preference, so
+// the caller can take capacity atomically and fall through to the next one
+// when another room got there first; `selectGateway` is its first entry.
 import type { BalanceStrategy, RegionPool } from "../config.ts"
 
 export interface GatewayLoad {
@@ -33,6 +37,8 @@ export interface PlacementRequest {
   readonly region: string | undefined
   /** A gateway not to choose (the one that just went down). */
   readonly avoid: string | undefined
+  /** Users already in the room (a room being moved brings them along). */
+  readonly users: number
 }
 
 export type Stage = "pinned" | "regional" | "unreserved" | "any" | "overflow"
@@ -43,66 +49,69 @@ export interface Choice {
   /** The region the room is placed in: its pool's country, else the gateway's own region. */
   readonly region: string | undefined
   readonly regionalMatch: boolean
-}
-
-export interface NoGateway {
-  readonly reason: string
+  /** False for the pinned and overflow stages: taken whatever the load. */
+  readonly withinCapacity: boolean
 }
 
 export type Selection = { readonly _tag: "Chosen"; readonly choice: Choice } | { readonly _tag: "None"; readonly reason: string }
 
+export const noGatewayReason = "no gateway available"
+
 const poolOf = (policy: Policy, code: string | undefined) =>
   code === undefined ? undefined : policy.regions.find((p) => p.country === code.toUpperCase())
 
-/** Gateways a new room may go to now, in list order. */
-const usable = (loads: ReadonlyArray<GatewayLoad>, policy: Policy, avoid: string | undefined) => {
+/** Gateways that may take a new room now (capacity aside), in list order. */
+const online = (loads: ReadonlyArray<GatewayLoad>, policy: Policy, avoid: string | undefined) => {
   const byName = new Map(loads.map((g) => [g.name, g]))
   return policy.available
     .map((name) => byName.get(name))
     .filter((g): g is GatewayLoad => g !== undefined && g.enabled && !g.draining && g.online !== false && g.name !== avoid)
 }
 
-const fits = (g: GatewayLoad, policy: Policy) => g.load + policy.avgRoomOccupancy <= g.capacity
+/** What a room costs a gateway: its users, but at least the average. */
+export const roomLoad = (users: number, avgRoomOccupancy: number) => Math.max(users, avgRoomOccupancy)
+
+export const fits = (g: GatewayLoad, need: number) => g.load + need <= g.capacity
 
 const ratio = (g: GatewayLoad) => g.load / g.capacity
 
-/** The pick within one stage's candidates (already in list order). */
-const pick = (candidates: ReadonlyArray<GatewayLoad>, strategy: BalanceStrategy): GatewayLoad | undefined => {
-  let best: GatewayLoad | undefined
-  for (const g of candidates) {
-    if (best === undefined) best = g
-    else if (strategy === "least-loaded" ? ratio(g) < ratio(best) : g.load > best.load) best = g
+/** A stage's candidates best first; the sort is stable, so ties keep list order. */
+const order = (candidates: ReadonlyArray<GatewayLoad>, strategy: BalanceStrategy | "least-loaded") =>
+  [...candidates].sort(strategy === "least-loaded" ? (a, b) => ratio(a) - ratio(b) : (a, b) => b.load - a.load)
+
+/** Every acceptable gateway for the request, most preferred first, each with the stage that admits it. */
+export const rankGateways = (loads: ReadonlyArray<GatewayLoad>, policy: Policy, request: PlacementRequest): ReadonlyArray<Choice> => {
+  const up = online(loads, policy, request.avoid)
+  const eligible = up.filter((g) => fits(g, roomLoad(request.users, policy.avgRoomOccupancy)))
+  const pool = poolOf(policy, request.region ?? request.country)
+  const reserved = new Set(policy.regions.flatMap((p) => p.gateways))
+  const ranked: Array<Choice> = []
+  const seen = new Set<string>()
+  const add = (gateways: ReadonlyArray<GatewayLoad>, stage: Stage, withinCapacity: boolean) => {
+    for (const g of gateways) {
+      if (seen.has(g.name)) continue
+      seen.add(g.name)
+      const regional = pool !== undefined && pool.gateways.includes(g.name)
+      ranked.push({
+        gateway: g.name,
+        stage,
+        region: regional ? pool.country : g.region,
+        regionalMatch: regional,
+        withinCapacity
+      })
+    }
   }
-  return best
+
+  const pinned = up.find((g) => g.name === policy.pinned.get(request.room))
+  if (pinned !== undefined) add([pinned], "pinned", false)
+  if (pool !== undefined) add(order(eligible.filter((g) => pool.gateways.includes(g.name)), policy.strategy), "regional", true)
+  add(order(eligible.filter((g) => !reserved.has(g.name)), policy.strategy), "unreserved", true)
+  add(order(eligible, policy.strategy), "any", true)
+  add(order(up, "least-loaded"), "overflow", false)
+  return ranked
 }
 
 export const selectGateway = (loads: ReadonlyArray<GatewayLoad>, policy: Policy, request: PlacementRequest): Selection => {
-  const online = usable(loads, policy, request.avoid)
-  const eligible = online.filter((g) => fits(g, policy))
-  const pool = poolOf(policy, request.region ?? request.country)
-  const chosen = (g: GatewayLoad, stage: Stage, poolRegion?: string): Selection => ({
-    _tag: "Chosen",
-    choice: { gateway: g.name, stage, region: poolRegion ?? g.region, regionalMatch: poolRegion !== undefined }
-  })
-
-  const pinnedName = policy.pinned.get(request.room)
-  const pinned = online.find((g) => g.name === pinnedName)
-  if (pinned !== undefined) return chosen(pinned, "pinned", pool?.gateways.includes(pinned.name) ? pool.country : undefined)
-
-  if (pool !== undefined) {
-    const regional = pick(eligible.filter((g) => pool.gateways.includes(g.name)), policy.strategy)
-    if (regional !== undefined) return chosen(regional, "regional", pool.country)
-  }
-
-  const reserved = new Set(policy.regions.flatMap((p) => p.gateways))
-  const unreserved = pick(eligible.filter((g) => !reserved.has(g.name)), policy.strategy)
-  if (unreserved !== undefined) return chosen(unreserved, "unreserved")
-
-  const any = pick(eligible, policy.strategy)
-  if (any !== undefined) return chosen(any, "any")
-
-  const overflow = pick(online, "least-loaded")
-  if (overflow !== undefined) return chosen(overflow, "overflow")
-
-  return { _tag: "None", reason: "no gateway available" }
+  const [first] = rankGateways(loads, policy, request)
+  return first === undefined ? { _tag: "None", reason: noGatewayReason } : { _tag: "Chosen", choice: first }
 }

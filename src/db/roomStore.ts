@@ -3,6 +3,7 @@
 // are written in one transaction.
 import { Context, Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
+import { upsertAssignment } from "./assignmentSql.ts"
 
 export interface RoomRow {
   readonly id: number
@@ -90,15 +91,7 @@ export class RoomStore extends Context.Service<RoomStore, {
     const writeAssignment = (roomId: number, change: AssignmentChange) => {
       switch (change.kind) {
         case "record":
-          return sql`
-            INSERT INTO room_server_assignments (room_id, gateway_name, region)
-            VALUES (${roomId}, ${change.gateway}, ${change.region})
-            ON CONFLICT (room_id) DO UPDATE SET
-              gateway_name = EXCLUDED.gateway_name,
-              region = EXCLUDED.region,
-              assigned_at = CASE WHEN room_server_assignments.gateway_name = EXCLUDED.gateway_name
-                                 THEN room_server_assignments.assigned_at ELSE now() END,
-              last_used_at = now()`
+          return upsertAssignment(sql, roomId, change.gateway, change.region)
         case "touch":
           return sql`UPDATE room_server_assignments SET last_used_at = now() WHERE room_id = ${roomId}`
         case "release":

@@ -100,7 +100,9 @@ export const makeRoomEntity = Effect.gen(function*() {
     // The room is `assigning`: ask the balancer and feed its answer back.
     const select = (l: Loaded) =>
       placement.place({
+        roomId: l.row.id,
         room: roomNumber,
+        users: l.life.context.sessions.length,
         country: l.life.context.country ?? undefined,
         region: l.life.context.region ?? l.row.region ?? undefined,
         avoid: l.life.context.avoid ?? undefined
