@@ -1,24 +1,44 @@
-// The whole service as one layer: storage, then the rooms runtime, then the HTTP server, so
-// the port only opens once the database is ready (early connections are
-// refused, never left hanging).
+// The whole service as one layer: storage, then the rooms runtime and the
+// services over it, then the HTTP server, so the port only opens once the
+// database is ready (early connections are refused, never left hanging).
 import { NodeHttpServer } from "@effect/platform-node"
 import { Duration, Layer } from "effect"
 import { HttpRouter } from "effect/http"
 import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
 import { createServer } from "node:http"
 import { Config, type Settings } from "./config.ts"
+import { CatalogStore } from "./db/catalogStore.ts"
 import { Database } from "./db/database.ts"
+import { SessionStore } from "./db/sessionStore.ts"
 import { storageLayer } from "./db/storage.ts"
+import { AdminHandlers } from "./http/admin.ts"
 import { Api } from "./http/api.ts"
+import { ClientsHandlers } from "./http/clients.ts"
+import { ErrorBodies } from "./http/middleware.ts"
 import { OpsHandlers } from "./http/ops.ts"
 import { loggingLayer } from "./logging.ts"
+import { RoomCatalog } from "./rooms/catalog.ts"
 import { singleProcessCluster } from "./rooms/cluster.ts"
 import { roomsLayer } from "./rooms/layer.ts"
+import { RoomListings } from "./rooms/listings.ts"
+import { RoomServer } from "./rooms/roomServer.ts"
 
 const Routes = Layer.mergeAll(
-  HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(Layer.provide(OpsHandlers)),
-  HttpApiScalar.layer(Api, { path: "/docs" })
+  HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(
+    Layer.provide([OpsHandlers, ClientsHandlers, AdminHandlers])
+  ),
+  HttpApiScalar.layer(Api, { path: "/docs" }),
+  ErrorBodies
 )
+
+/** The domain services over storage and the rooms runtime. */
+export const servicesLayer = <E, R>(storage: Layer.Layer<Layer.Success<ReturnType<typeof storageLayer>>, E, R>) =>
+  Layer.mergeAll(RoomServer.layer, RoomListings.layer).pipe(
+    Layer.provideMerge(RoomCatalog.layer),
+    Layer.provideMerge(Layer.mergeAll(CatalogStore.layer, SessionStore.layer)),
+    Layer.provideMerge(roomsLayer(singleProcessCluster)),
+    Layer.provideMerge(storage)
+  )
 
 /** In-flight requests get this long to finish on SIGTERM. */
 const gracefulShutdownTimeout = Duration.seconds(10)
@@ -34,7 +54,7 @@ export const serviceLayer = (settings: Settings, database: typeof Database = Dat
       port: settings.listen.port,
       gracefulShutdownTimeout
     })),
-    Layer.provide(roomsLayer(singleProcessCluster).pipe(Layer.provideMerge(storageLayer(database)))),
+    Layer.provide(servicesLayer(storageLayer(database))),
     Layer.provide(Config.layer(settings)),
     Layer.provide(loggingLayer(settings.logFormat, settings.logLevel))
   )

@@ -5,6 +5,7 @@ import { assignmentLoads, upsertAssignment } from "./assignmentSql.ts"
 
 export interface GatewayRow {
   readonly name: string
+  readonly description: string
   readonly capacity: number | null
   readonly region: string | null
   readonly enabled: boolean
@@ -18,6 +19,8 @@ export interface GatewayUse {
   readonly load: number
   readonly rooms: number
 }
+
+export type GatewayPatch = { readonly [K in "description" | "capacity" | "region" | "enabled" | "draining"]?: GatewayRow[K] | undefined }
 
 // An arbitrary constant shared by every process of this service.
 const placementLock = 7_413_020_118
@@ -34,12 +37,16 @@ export class GatewayStore extends Context.Service<GatewayStore, {
   readonly exclusively: <A, E, R>(body: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** Writes a room's assignment (inside `exclusively`). */
   readonly assign: (roomId: number, gateway: string, region: string | null) => Effect.Effect<void>
+  /** Registers a gateway; undefined when the name is taken. */
+  readonly create: (gateway: Omit<GatewayRow, "online">) => Effect.Effect<GatewayRow | undefined>
+  /** Changes an admin's settings of a gateway; undefined when there is none. */
+  readonly update: (name: string, patch: GatewayPatch) => Effect.Effect<GatewayRow | undefined>
 }>()("room-orchestrator/GatewayStore") {
   static readonly layer = Layer.effect(GatewayStore, Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
 
     const list = sql<GatewayRow>`
-      SELECT name, capacity, region, enabled, draining, online FROM gateways ORDER BY id`.pipe(Effect.orDie)
+      SELECT name, description, capacity, region, enabled, draining, online FROM gateways ORDER BY id`.pipe(Effect.orDie)
 
     const use = (avg: number, exceptRoom = 0) =>
       sql<GatewayUse>`
@@ -56,6 +63,27 @@ export class GatewayStore extends Context.Service<GatewayStore, {
     const assign = (roomId: number, gateway: string, region: string | null) =>
       upsertAssignment(sql, roomId, gateway, region).pipe(Effect.asVoid, Effect.orDie)
 
-    return { list, use, exclusively, assign }
+    const columns = sql`name, description, capacity, region, enabled, draining, online`
+
+    const create = (g: Omit<GatewayRow, "online">) =>
+      sql<GatewayRow>`
+        INSERT INTO gateways (name, description, capacity, region, enabled, draining)
+        VALUES (${g.name}, ${g.description}, ${g.capacity}, ${g.region}, ${g.enabled}, ${g.draining})
+        ON CONFLICT (name) DO NOTHING
+        RETURNING ${columns}`.pipe(Effect.map((rows) => rows[0]), Effect.orDie)
+
+    const update = (name: string, p: GatewayPatch) =>
+      sql<GatewayRow>`
+        UPDATE gateways SET
+          description = COALESCE(${p.description ?? null}, description),
+          capacity = CASE WHEN ${p.capacity !== undefined} THEN ${p.capacity ?? null}::int ELSE capacity END,
+          region = CASE WHEN ${p.region !== undefined} THEN ${p.region ?? null} ELSE region END,
+          enabled = COALESCE(${p.enabled ?? null}, enabled),
+          draining = COALESCE(${p.draining ?? null}, draining),
+          updated_at = now()
+        WHERE name = ${name}
+        RETURNING ${columns}`.pipe(Effect.map((rows) => rows[0]), Effect.orDie)
+
+    return { list, use, exclusively, assign, create, update }
   }))
 }

@@ -1,6 +1,29 @@
 // The wire shape of every error: `{"error": "<clear message>"}` with its status.
 import { Schema } from "effect"
 
-export class ServiceUnavailable extends Schema.Error<ServiceUnavailable>("ServiceUnavailable")({
-  error: Schema.String
-}, { httpApiStatus: 503, description: "A dependency (database, broker) or every gateway is unavailable" }) {}
+const fields = { error: Schema.String }
+
+export class BadRequest extends Schema.Error<BadRequest>("BadRequest")(fields, {
+  httpApiStatus: 400,
+  description: "The request is malformed; the message names the field"
+}) {}
+
+export class NotFound extends Schema.Error<NotFound>("NotFound")(fields, {
+  httpApiStatus: 404,
+  description: "No such room, gateway or session"
+}) {}
+
+export class Conflict extends Schema.Error<Conflict>("Conflict")(fields, {
+  httpApiStatus: 409,
+  description: "It already exists"
+}) {}
+
+export class ServerError extends Schema.Error<ServerError>("ServerError")(fields, {
+  httpApiStatus: 500,
+  description: "A server fault, or a room misconfigured for legacy mode"
+}) {}
+
+export class ServiceUnavailable extends Schema.Error<ServiceUnavailable>("ServiceUnavailable")(fields, {
+  httpApiStatus: 503,
+  description: "No gateway is available, or a dependency (database, broker, room) is down"
+}) {}

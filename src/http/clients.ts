@@ -1,0 +1,29 @@
+// Handlers of the client endpoints: decode → one service → encode.
+import { Effect } from "effect"
+import { HttpApiBuilder } from "effect/http-api"
+import { RoomListings } from "../rooms/listings.ts"
+import { RoomServer } from "../rooms/roomServer.ts"
+import { Api } from "./api.ts"
+import { NotFound } from "./errors.ts"
+import { asHttpError } from "./failures.ts"
+
+export const ClientsHandlers = HttpApiBuilder.group(Api, "clients", Effect.fn(function*(handlers) {
+  const roomServer = yield* RoomServer
+  const listings = yield* RoomListings
+
+  const liveRoom = ({ params }: { params: { room: number } }) =>
+    Effect.flatMap(listings.live(params.room), ([room]) =>
+      room === undefined ? Effect.fail(new NotFound({ error: `room ${params.room} has no users` })) : Effect.succeed(room))
+
+  return handlers
+    .handle("roomServer", ({ payload }) =>
+      roomServer.serverFor(payload.room, payload.geo?.country_code ?? undefined).pipe(
+        Effect.map((janus) => ({ janus })),
+        asHttpError
+      ))
+    .handle("groups", ({ query }) =>
+      Effect.map(listings.groups(query.with_num_users === "true" || query.with_num_users === "1"), (rooms) => ({ rooms })))
+    .handle("liveRooms", () => listings.live())
+    .handle("liveRoom", liveRoom)
+    .handle("liveRoomAlias", liveRoom)
+}))

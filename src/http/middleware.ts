@@ -1,0 +1,93 @@
+// Every error leaves as `{"error": "<clear message>"}`: malformed input is a
+// 400 naming the field, an oversized body a 413, an unknown path a 404, and
+// anything unexpected a logged 500 — never an empty body, never a crash.
+import { ByteSize, Cause, Effect } from "effect"
+import { HttpIncomingMessage, HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { HttpApiError } from "effect/http-api"
+
+/** Request bodies above this are refused (the largest legitimate one is a few KiB). */
+export const maxBodySize = ByteSize.kibibytes(64)
+const tooLarge = "request body too large (at most 64 KiB)"
+
+const errorResponse = (status: number, error: string) => HttpServerResponse.jsonUnsafe({ error }, { status })
+
+const pathOf = (segment: string) => {
+  const parts = [...segment.matchAll(/\[("?)(.*?)\1\]/g)].map((m) => m[2]!)
+  return parts.join(".")
+}
+
+const plainWords: Record<string, string> = {
+  "Missing key": "is required",
+  "Unexpected key": "is not a known field",
+  "Expected no excess property": "is not a known field",
+  "Expected a valid JSON body": "the body is not valid JSON",
+  "Expected object": "the body must be a JSON object"
+}
+
+/** One line from a schema failure: `room: must be a positive integer room number; geo.country_code: …`. */
+export const describeIssue = (message: string): string => {
+  const lines = message.split("\n")
+  const out: Array<string> = []
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim()
+    const at = /^at (.*)$/.exec(lines[i + 1]?.trim() ?? "")
+    if (at) {
+      out.push(`${pathOf(at[1]!)}: ${plainWords[line] ?? line}`)
+      i++
+    } else if (line !== "" && !line.startsWith("at ")) {
+      out.push(plainWords[line] ?? line)
+    }
+  }
+  return out.join("; ")
+}
+
+const kindText: Record<string, string> = {
+  Payload: "invalid request body",
+  Body: "invalid request body",
+  Params: "invalid path",
+  Query: "invalid query",
+  Headers: "invalid headers"
+}
+
+const toResponse = (request: HttpServerRequest.HttpServerRequest, cause: Cause.Cause<unknown>) =>
+  Effect.gen(function*() {
+    for (const reason of cause.reasons) {
+      const e = reason._tag === "Fail" ? reason.error : reason._tag === "Die" ? reason.defect : undefined
+      if (HttpApiError.HttpApiSchemaError.is(e) && e.kind !== "ResponseHeaders") {
+        return errorResponse(400, `${kindText[e.kind] ?? "invalid request"}: ${describeIssue(e.cause.message)}`)
+      }
+      if (HttpApiError.HttpApiPayloadTooLarge.is(e)) return errorResponse(413, tooLarge)
+      const inner = e instanceof HttpServerError.HttpServerError ? e.reason : e
+      if (inner instanceof HttpServerError.RequestParseError) {
+        return inner.reason === "BodyTooLarge"
+          ? errorResponse(413, tooLarge)
+          : errorResponse(400, "the request body could not be read")
+      }
+      if (inner instanceof HttpServerError.RouteNotFound) {
+        return errorResponse(404, `no such endpoint: ${request.method} ${request.url.split("?")[0]}`)
+      }
+    }
+    if (Cause.hasInterruptsOnly(cause)) return yield* Effect.failCause(cause)
+    yield* Effect.logError("Request failed").pipe(
+      Effect.annotateLogs({ method: request.method, url: request.url, cause: Cause.pretty(cause) })
+    )
+    return errorResponse(500, "internal server error")
+  })
+
+// Plain-text refusals produced below our handlers (e.g. 415) get the JSON shape too.
+const asJsonError = (response: HttpServerResponse.HttpServerResponse) => {
+  if (response.status < 400 || response.body._tag !== "Uint8Array" || !response.body.contentType.startsWith("text/plain")) {
+    return response
+  }
+  return errorResponse(response.status, new TextDecoder().decode(response.body.body))
+}
+
+export const ErrorBodies = HttpRouter.middleware((app) =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    return yield* app.pipe(
+      Effect.provideService(HttpIncomingMessage.MaxBodySize, maxBodySize),
+      Effect.map(asJsonError),
+      Effect.catchCause((cause) => toResponse(request, cause))
+    )
+  }), { global: true })
