@@ -22,6 +22,11 @@ import { singleProcessCluster } from "./rooms/cluster.ts"
 import { roomsLayer } from "./rooms/layer.ts"
 import { RoomListings } from "./rooms/listings.ts"
 import { RoomServer } from "./rooms/roomServer.ts"
+import { GatewayHealth } from "./gateways/health.ts"
+import { Broker } from "./mqtt/broker.ts"
+import { MqttIngest } from "./mqtt/ingest.ts"
+import { SessionCleaner } from "./sessions/cleaner.ts"
+import { Sessions } from "./sessions/sessions.ts"
 
 const Routes = Layer.mergeAll(
   HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(
@@ -33,7 +38,8 @@ const Routes = Layer.mergeAll(
 
 /** The domain services over storage and the rooms runtime. */
 export const servicesLayer = <E, R>(storage: Layer.Layer<Layer.Success<ReturnType<typeof storageLayer>>, E, R>) =>
-  Layer.mergeAll(RoomServer.layer, RoomListings.layer).pipe(
+  Layer.mergeAll(MqttIngest, SessionCleaner).pipe(
+    Layer.provideMerge(Layer.mergeAll(RoomServer.layer, RoomListings.layer, Sessions.layer, GatewayHealth.layer, Broker.layer)),
     Layer.provideMerge(RoomCatalog.layer),
     Layer.provideMerge(Layer.mergeAll(CatalogStore.layer, SessionStore.layer)),
     Layer.provideMerge(roomsLayer(singleProcessCluster)),

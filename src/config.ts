@@ -19,6 +19,9 @@ export interface Settings {
   readonly dataDir: string
   readonly seed: "demo" | "none"
   readonly mqttUrl: string | undefined
+  readonly mqttUsername: string | undefined
+  readonly mqttPassword: string | undefined
+  readonly mqttClientId: string | undefined
   readonly scale: boolean
   readonly availableJanusServers: ReadonlyArray<string>
   readonly maxServerCapacity: number
@@ -184,6 +187,10 @@ const variables = {
   dataDir: variable(["DATA_DIR"], "./data", "a directory path", (t) => (t === "" ? { reason: "empty" } : t)),
   seed: variable(["SEED"], "demo", "demo or none", oneOf("demo", "none")),
   mqttUrl: variable(["MQTT_URL", "MQTT_BROKER_URL"], "", "mqtt://host:port (or mqtts://, ws://, wss://)", mqttUrl, true),
+  mqttUsername: variable(["MQTT_USERNAME", "MQTT_USER"], "", "a user name", (t) => t),
+  mqttPassword: variable(["MQTT_PASSWORD", "MQTT_PASS"], "", "a password", (t) => t, true),
+  mqttClientId: variable(["MQTT_CLIENT_ID"], "", "a client id of at most 23 characters", (t) =>
+    t.length <= 23 ? t : { reason: "too long" }),
   scale: variable(["SCALE"], "false", "true or false", boolean),
   availableJanusServers: variable(["AVAILABLE_JANUS_SERVERS"], defaultJanusServers, "comma-separated gateway names, e.g. gxy1,gxy2", serverList),
   maxServerCapacity: variable(["MAX_SERVER_CAPACITY"], "400", "an integer ≥ 1 (users per gateway)", integer(1)),

@@ -39,6 +39,10 @@ export class GatewayStore extends Context.Service<GatewayStore, {
   readonly assign: (roomId: number, gateway: string, region: string | null) => Effect.Effect<void>
   /** Registers a gateway; undefined when the name is taken. */
   readonly create: (gateway: Omit<GatewayRow, "online">) => Effect.Effect<GatewayRow | undefined>
+  /** Records a gateway's status; false when no such gateway is registered. */
+  readonly setOnline: (name: string, online: boolean) => Effect.Effect<boolean>
+  /** Room numbers assigned to a gateway. */
+  readonly roomsOn: (name: string) => Effect.Effect<ReadonlyArray<number>>
   /** Changes an admin's settings of a gateway; undefined when there is none. */
   readonly update: (name: string, patch: GatewayPatch) => Effect.Effect<GatewayRow | undefined>
 }>()("room-orchestrator/GatewayStore") {
@@ -84,6 +88,20 @@ export class GatewayStore extends Context.Service<GatewayStore, {
         WHERE name = ${name}
         RETURNING ${columns}`.pipe(Effect.map((rows) => rows[0]), Effect.orDie)
 
-    return { list, use, exclusively, assign, create, update }
+    const setOnline = (name: string, online: boolean) =>
+      sql`UPDATE gateways SET online = ${online}, status_at = now() WHERE name = ${name} RETURNING id`.pipe(
+        Effect.map((rows) => rows.length > 0),
+        Effect.orDie
+      )
+
+    const roomsOn = (name: string) =>
+      sql<{ room: number }>`
+        SELECT r.room::int AS room FROM room_server_assignments a JOIN rooms r ON r.id = a.room_id
+        WHERE a.gateway_name = ${name} ORDER BY r.room`.pipe(
+        Effect.map((rows) => rows.map((r) => r.room)),
+        Effect.orDie
+      )
+
+    return { list, use, exclusively, assign, create, update, setOnline, roomsOn }
   }))
 }

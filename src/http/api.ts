@@ -4,6 +4,7 @@ import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import { roomStates } from "../../machines/room.machine.ts"
 import { CountryCode, GatewayName, RoomNumber, RoomNumberParam } from "../domain/room.ts"
+import { JanusEvents, UserId, UserSessionBody } from "../sessions/messages.ts"
 import { BadRequest, Conflict, NotFound, ServerError, ServiceUnavailable } from "./errors.ts"
 
 // ---------------------------------------------------------------------------
@@ -13,7 +14,8 @@ export const Health = Schema.Struct({ status: Schema.Literal("ok") })
 
 export const Readiness = Schema.Struct({
   status: Schema.Literal("ready"),
-  database: Schema.String
+  database: Schema.String,
+  mqtt: Schema.Literals(["connected", "off"])
 })
 
 export class OpsApi extends HttpApiGroup.make("ops", { topLevel: true })
@@ -68,6 +70,8 @@ export const LiveRoom = Schema.Struct({
 
 const roomParam = { room: RoomNumberParam }
 
+export const Success = Schema.Struct({ result: Schema.Literal("success") })
+
 export class ClientsApi extends HttpApiGroup.make("clients", { topLevel: true })
   .add(
     HttpApiEndpoint.post("roomServer", "/v2/room_server", {
@@ -81,7 +85,14 @@ export class ClientsApi extends HttpApiGroup.make("clients", { topLevel: true })
     }),
     HttpApiEndpoint.get("liveRooms", "/rooms", { success: Schema.Array(LiveRoom) }),
     HttpApiEndpoint.get("liveRoom", "/room/:room", { params: roomParam, success: LiveRoom, error: NotFound }),
-    HttpApiEndpoint.get("liveRoomAlias", "/rooms/:room", { params: roomParam, success: LiveRoom, error: NotFound })
+    HttpApiEndpoint.get("liveRoomAlias", "/rooms/:room", { params: roomParam, success: LiveRoom, error: NotFound }),
+    HttpApiEndpoint.put("keepalive", "/users/:id", {
+      params: { id: UserId },
+      payload: UserSessionBody,
+      success: Success,
+      error: BadRequest
+    }),
+    HttpApiEndpoint.post("janusEvent", "/event", { payload: JanusEvents, success: Success })
   )
   .annotateMerge(OpenApi.annotations({
     title: "Clients",

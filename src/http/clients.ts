@@ -3,13 +3,17 @@ import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { RoomListings } from "../rooms/listings.ts"
 import { RoomServer } from "../rooms/roomServer.ts"
+import { toSessionInput } from "../sessions/messages.ts"
+import { Sessions } from "../sessions/sessions.ts"
 import { Api } from "./api.ts"
-import { NotFound } from "./errors.ts"
+import { BadRequest, NotFound } from "./errors.ts"
 import { asHttpError } from "./failures.ts"
 
 export const ClientsHandlers = HttpApiBuilder.group(Api, "clients", Effect.fn(function*(handlers) {
   const roomServer = yield* RoomServer
   const listings = yield* RoomListings
+  const sessions = yield* Sessions
+  const success = { result: "success" as const }
 
   const liveRoom = ({ params }: { params: { room: number } }) =>
     Effect.flatMap(listings.live(params.room), ([room]) =>
@@ -26,4 +30,10 @@ export const ClientsHandlers = HttpApiBuilder.group(Api, "clients", Effect.fn(fu
     .handle("liveRooms", () => listings.live())
     .handle("liveRoom", liveRoom)
     .handle("liveRoomAlias", liveRoom)
+    .handle("keepalive", ({ params, payload }) =>
+      sessions.keepalive(toSessionInput(params.id, payload)).pipe(
+        Effect.as(success),
+        Effect.mapError((e) => new BadRequest({ error: e.message }))
+      ))
+    .handle("janusEvent", ({ payload }) => Effect.as(sessions.janusEvents(payload), success))
 }))

@@ -1,0 +1,69 @@
+// MQTT ingest: routes each message to what the HTTP endpoints do.
+// gxydb/events/# → Janus events (as POST /event), gxydb/users/# → keepalives
+// (as PUT /users/:id), janus/<name>/status → gateway health. A malformed
+// message is logged with its topic and dropped; nothing here can stop the
+// service. Messages of one topic are handled in order.
+import { Cause, Effect, Layer, Option, Queue, Schema } from "effect"
+import { GatewayHealth } from "../gateways/health.ts"
+import { GatewayStatusMessage, JanusEvents, toSessionInput, UserId, UserSessionBody } from "../sessions/messages.ts"
+import { Sessions } from "../sessions/sessions.ts"
+import { Broker, type BrokerMessage } from "./broker.ts"
+
+const partitions = 8
+
+const hash = (text: string) => {
+  let h = 0
+  for (let i = 0; i < text.length; i++) h = (h * 31 + text.charCodeAt(i)) | 0
+  return Math.abs(h) % partitions
+}
+
+class Dropped extends Schema.TaggedError<Dropped>()("Dropped", { reason: Schema.String }) {}
+
+const json = (payload: Uint8Array) =>
+  Effect.try({
+    try: () => JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(payload)) as unknown,
+    catch: () => new Dropped({ reason: "not JSON" })
+  })
+
+const decode = <S extends Schema.Codec<unknown, unknown>>(schema: S, input: unknown) =>
+  Schema.decodeUnknownEffect(schema)(input).pipe(
+    Effect.mapError((e) => new Dropped({ reason: e.message.replace(/\s*\n\s*/g, " ") }))
+  ) as Effect.Effect<S["Type"], Dropped>
+
+export const MqttIngest = Layer.effectDiscard(Effect.gen(function*() {
+  const broker = yield* Broker
+  if (Option.isNone(broker)) return
+  const sessions = yield* Sessions
+  const health = yield* GatewayHealth
+
+  const handle = ({ topic, payload }: BrokerMessage) =>
+    Effect.gen(function*() {
+      const parts = topic.split("/")
+      const body = yield* json(payload)
+      if (parts[0] === "gxydb" && parts[1] === "events") {
+        yield* sessions.janusEvents(yield* decode(JanusEvents, body))
+      } else if (parts[0] === "gxydb" && parts[1] === "users") {
+        const user = yield* decode(UserSessionBody, body)
+        const id = yield* decode(UserId, user.id ?? parts.slice(2).join("/"))
+        yield* sessions.keepalive(toSessionInput(id, user)).pipe(Effect.mapError((e) => new Dropped({ reason: e.message })))
+      } else if (parts[0] === "janus" && parts[2] === "status" && parts.length === 3) {
+        const status = yield* decode(GatewayStatusMessage, body)
+        yield* health.report(parts[1]!, status.online)
+      }
+    }).pipe(
+      Effect.catchTag("Dropped", (e) =>
+        Effect.logWarning("Dropped malformed MQTT message").pipe(Effect.annotateLogs({ topic, reason: e.reason }))),
+      Effect.catchCause((cause) =>
+        Effect.logError("MQTT message failed").pipe(Effect.annotateLogs({ topic, cause: Cause.pretty(cause) })))
+    )
+
+  const lanes = yield* Effect.forEach(Array.from({ length: partitions }), () => Queue.unbounded<BrokerMessage>())
+  for (const lane of lanes) {
+    yield* Queue.take(lane).pipe(Effect.flatMap(handle), Effect.forever, Effect.forkScoped)
+  }
+  yield* Queue.take(broker.value.messages).pipe(
+    Effect.flatMap((m) => Queue.offer(lanes[hash(m.topic)]!, m)),
+    Effect.forever,
+    Effect.forkScoped
+  )
+}))
