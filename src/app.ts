@@ -50,17 +50,20 @@ export const servicesLayer = <E, R>(storage: Layer.Layer<Layer.Success<ReturnTyp
 const gracefulShutdownTimeout = Duration.seconds(10)
 
 /**
- * The service on `settings`; `database` replaces the one the settings name
- * (tests use it). Exposes the HTTP server, whose address tells the port.
+ * The service on `settings`. Tests may replace the database the settings
+ * name and the logger. Exposes the HTTP server, whose address tells the port.
  */
-export const serviceLayer = (settings: Settings, database: typeof Database = Database) =>
+export const serviceLayer = (
+  settings: Settings,
+  options: { readonly database?: typeof Database; readonly logger?: Layer.Layer<never> } = {}
+) =>
   HttpRouter.serve(Routes, { disableLogger: true }).pipe(
     Layer.provideMerge(NodeHttpServer.layer(createServer, {
       host: settings.listen.host,
       port: settings.listen.port,
       gracefulShutdownTimeout
     })),
-    Layer.provide(servicesLayer(storageLayer(database))),
+    Layer.provide(servicesLayer(storageLayer(options.database ?? Database))),
     Layer.provide(Config.layer(settings)),
-    Layer.provide(loggingLayer(settings.logFormat, settings.logLevel))
+    Layer.provide(options.logger ?? loggingLayer(settings.logFormat, settings.logLevel))
   )

@@ -2,7 +2,9 @@
 import { Effect, Schema, SchemaIssue, SchemaTransformation } from "effect"
 
 /** The Janus videoroom id: a positive integer; clients send a JSON number or a numeric string. */
-export const RoomNumber = Schema.Union([Schema.Number, Schema.String]).pipe(
+const roomNumberMessage = "must be a positive integer room number"
+
+export const RoomNumber = Schema.Union([Schema.Number, Schema.String]).annotate({ message: roomNumberMessage }).pipe(
   Schema.decodeTo(
     Schema.Int.annotate({ description: "A room number (Janus videoroom id)" }),
     SchemaTransformation.transformEffect<number, number | string>({

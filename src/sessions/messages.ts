@@ -6,7 +6,7 @@ import { Effect, Schema, SchemaIssue, SchemaTransformation } from "effect"
 import { CountryCode, GatewayName, RoomNumber } from "../domain/room.ts"
 import type { SessionInput } from "../db/sessionStore.ts"
 
-const JanusId = Schema.Union([Schema.Number, Schema.String]).pipe(
+const JanusId = Schema.Union([Schema.Number, Schema.String]).annotate({ message: "must be a non-negative integer id" }).pipe(
   Schema.decodeTo(
     Schema.Int,
     SchemaTransformation.transformEffect<number, number | string>({

@@ -1,9 +1,11 @@
 // The service in-process on a free port, over a given database layer.
-import { Context, Effect, Layer, Result } from "effect"
+import { Context, Effect, Layer, Logger, References, Result } from "effect"
 import { HttpServer } from "effect/http"
 import { serviceLayer } from "../../src/app.ts"
 import { decodeSettings, type Settings } from "../../src/config.ts"
 import type { Database } from "../../src/db/database.ts"
+import { freshDatabase } from "./database.ts"
+import { databaseLayerFor, prepared } from "./rooms.ts"
 
 export const testSettings = (env: Record<string, string> = {}): Settings => {
   const decoded = decodeSettings({ LISTEN_ADDRESS: "127.0.0.1:0", LOG_LEVEL: "warn", ...env })
@@ -12,10 +14,28 @@ export const testSettings = (env: Record<string, string> = {}): Settings => {
 }
 
 /** Builds the service in the current scope; answers its base URL. */
-export const runService = (database: typeof Database, env: Record<string, string> = {}) =>
+export const runService = (database: typeof Database, env: Record<string, string> = {}, logger?: Layer.Layer<never>) =>
   Effect.gen(function*() {
-    const context = yield* Layer.build(serviceLayer(testSettings(env), database))
+    const context = yield* Layer.build(serviceLayer(testSettings(env), { database, ...(logger ? { logger } : {}) }))
     return HttpServer.formatAddress(Context.get(context, HttpServer.HttpServer).address)
+  })
+
+/** Log lines (logfmt) collected in memory, for tests that check what operators read. */
+export const collectLogs = () => {
+  const lines: Array<string> = []
+  const logger = Layer.mergeAll(
+    Logger.layer([Logger.map(Logger.formatLogFmt, (line) => void lines.push(line))]),
+    Layer.succeed(References.MinimumLogLevel, "Info")
+  )
+  return { lines, logger }
+}
+
+/** The service on a fresh database with the demo data, in the current scope; answers its client. */
+export const serviceOnFreshDatabase = (env: Record<string, string> = {}, logger?: Layer.Layer<never>) =>
+  Effect.gen(function*() {
+    const db = yield* freshDatabase
+    const base = yield* runService(prepared(databaseLayerFor(db)) as unknown as typeof Database, env, logger)
+    return { base, api: client(base), db }
   })
 
 export const getJson = (url: string) =>
@@ -23,3 +43,35 @@ export const getJson = (url: string) =>
     const response = await fetch(url)
     return { status: response.status, body: await response.json() as unknown }
   })
+
+export interface Reply {
+  readonly status: number
+  readonly body: any
+}
+
+/** A JSON call to the service, as a client makes it. */
+export const call = (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) =>
+  Effect.promise(async (): Promise<Reply> => {
+    const response = await fetch(url, {
+      method,
+      headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
+      ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) })
+    })
+    const text = await response.text()
+    let parsed: unknown = text
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, body: parsed }
+  })
+
+/** The service's JSON API at `base`. */
+export const client = (base: string) => ({
+  get: (path: string) => call("GET", base + path),
+  post: (path: string, body: unknown, headers?: Record<string, string>) => call("POST", base + path, body, headers),
+  put: (path: string, body: unknown) => call("PUT", base + path, body),
+  patch: (path: string, body: unknown) => call("PATCH", base + path, body),
+  delete: (path: string) => call("DELETE", base + path)
+})
