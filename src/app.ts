@@ -57,7 +57,7 @@ export const serviceLayer = (
   settings: Settings,
   options: { readonly database?: typeof Database; readonly logger?: Layer.Layer<never> } = {}
 ) =>
-  HttpRouter.serve(Routes, { disableLogger: true }).pipe(
+  HttpRouter.serve(Routes, { disableLogger: true, routerConfig: { maxParamLength: 1000 } }).pipe(
     Layer.provideMerge(NodeHttpServer.layer(createServer, {
       host: settings.listen.host,
       port: settings.listen.port,

@@ -7,6 +7,8 @@ export interface Relay {
   readonly port: number
   /** Refuses new connections and drops the open ones. */
   readonly cut: Effect.Effect<void>
+  /** Listens again on the same port. */
+  readonly restore: Effect.Effect<void>
 }
 
 export const tcpRelay = (target: { host: string; port: number }) =>
@@ -33,7 +35,10 @@ export const tcpRelay = (target: { host: string; port: number }) =>
       server.listen(0, "127.0.0.1", () => {
         const address = server.address()
         const port = typeof address === "object" && address ? address.port : 0
-        resume(Effect.succeed({ port, cut: Effect.sync(close), close }))
+        const restore = Effect.callback<void>((done) => {
+          server.listen(port, "127.0.0.1", () => done(Effect.void))
+        })
+        resume(Effect.succeed({ port, cut: Effect.sync(close), restore, close }))
       })
     }),
     (relay) => Effect.sync(relay.close)

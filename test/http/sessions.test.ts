@@ -1,0 +1,174 @@
+// Sessions over HTTP: keepalives, Janus events, the drain grace and the
+// dead-session cleaner, against the real database.
+import { assert, describe, it } from "@effect/vitest"
+import { Duration, Effect, Schedule } from "effect"
+import { backend, type FreshDatabase } from "../support/database.ts"
+import { databaseLayerFor, query } from "../support/rooms.ts"
+import { collectLogs, type Reply, serviceOnFreshDatabase } from "../support/service.ts"
+
+const expectStatus = (reply: Reply, status: number) => {
+  assert.strictEqual(reply.status, status, JSON.stringify(reply.body))
+  return reply.body
+}
+
+const sqlOn = <A extends object>(db: FreshDatabase, text: string, ...params: ReadonlyArray<unknown>) =>
+  Effect.provide(query<A>(text, ...params), databaseLayerFor(db)).pipe(Effect.scoped)
+
+const eventually = <A, E, R>(check: Effect.Effect<A, E, R>, times = 80) =>
+  Effect.retry(check, { schedule: Schedule.spaced(Duration.millis(100)), times })
+
+const leaving = (feed: number | string, gateway: string, event = "leaving") => ({
+  emitter: gateway,
+  type: 64,
+  timestamp: 1,
+  session_id: 1,
+  handle_id: 2,
+  event: { plugin: "janus.plugin.videoroom", data: { event, room: 2171, id: String(feed) } }
+})
+
+const user = (over: Record<string, unknown> = {}) => ({
+  room: 2171, janus: "gxy1", display: "Alice", email: "a@example.org", session: 11, handle: 21, rfid: 31,
+  camera: true, question: false, self_test: false, sound_test: false, group: "g", ip: "10.0.0.1", system: "linux",
+  username: "alice", extra: { lang: "he" }, timestamp: 1700000000000, ...over
+})
+
+const machine = (api: { get: (p: string) => Effect.Effect<Reply> }, room = 2171) =>
+  Effect.map(api.get(`/admin/rooms/${room}/machine`), (r) => r.body)
+
+const waitForState = (api: { get: (p: string) => Effect.Effect<Reply> }, state: string, room = 2171) =>
+  eventually(Effect.flatMap(machine(api, room), (m) => (m.state === state ? Effect.succeed(m) : Effect.fail(m.state))))
+
+describe(`PUT /users/:id (${backend})`, () => {
+  it.live("creates the user, upserts one session per (user, gateway, gateway session), and shows it in /rooms", () =>
+    Effect.gen(function*() {
+      const { api, db } = yield* serviceOnFreshDatabase({ SCALE: "true" })
+      assert.deepStrictEqual(expectStatus(yield* api.put("/users/alice-1", user()), 200), { result: "success" })
+      assert.deepStrictEqual(expectStatus(yield* api.put("/users/alice-1", user({ question: true, camera: false })), 200), { result: "success" })
+      const rows = yield* sqlOn<{ n: number }>(db, "SELECT count(*)::int AS n FROM sessions WHERE removed_at IS NULL")
+      assert.strictEqual(rows[0]!.n, 1, "a keepalive is not a second session")
+      const room = expectStatus(yield* api.get("/room/2171"), 200)
+      assert.deepInclude(room, { room: 2171, janus: "gxy1", num_users: 1, questions: true })
+      assert.deepInclude(room.users[0], { id: "alice-1", display: "Alice", email: "a@example.org", janus: "gxy1", camera: false, question: true })
+      // a session for a room nobody assigned adopts the gateway it is on
+      assert.deepInclude(yield* machine(api), { state: "assigned", gateway: "gxy1", sessions: 1 })
+      assert.deepStrictEqual(expectStatus(yield* api.post("/v2/room_server", { room: 2171 }), 200), { janus: "gxy1" })
+    }).pipe(Effect.scoped))
+
+  it.live("a user who moves to another room leaves the first one", () =>
+    Effect.gen(function*() {
+      const { api } = yield* serviceOnFreshDatabase({ SCALE: "true", DRAIN_GRACE: "1m" })
+      expectStatus(yield* api.put("/users/mover", user({ room: 2171 })), 200)
+      expectStatus(yield* api.put("/users/mover", user({ room: 2172 })), 200)
+      assert.deepInclude(yield* machine(api, 2171), { state: "draining", sessions: 0 })
+      assert.deepInclude(yield* machine(api, 2172), { state: "assigned", sessions: 1 })
+    }).pipe(Effect.scoped))
+
+  it.live("unknown room or gateway and malformed bodies are 400 and write nothing", () =>
+    Effect.gen(function*() {
+      const { api, db } = yield* serviceOnFreshDatabase({ SCALE: "true" })
+      const cases: ReadonlyArray<readonly [unknown, RegExp]> = [
+        [user({ room: 9999 }), /room: no room 9999/],
+        [user({ janus: "gxy99" }), /janus: no gateway named gxy99/],
+        [{ janus: "gxy1" }, /room: is required/],
+        [user({ camera: "yes" }), /camera/],
+        [user({ session: -1 }), /session: must be a non-negative integer id/],
+        [user({ room: "x" }), /room: must be a positive integer/],
+        [user({ country: "ISR" }), /country/],
+        ["{oops", /not valid JSON/]
+      ]
+      for (const [body, message] of cases) {
+        assert.match(expectStatus(yield* api.put("/users/u1", body), 400).error, message)
+      }
+      assert.match(expectStatus(yield* api.put(`/users/${"x".repeat(300)}`, user()), 400).error, /id/)
+      assert.deepStrictEqual(yield* sqlOn(db, "SELECT * FROM sessions"), [])
+      assert.deepStrictEqual(yield* sqlOn(db, "SELECT * FROM users"), [])
+    }).pipe(Effect.scoped))
+})
+
+describe(`POST /event and the drain grace (${backend})`, () => {
+  it.live("leaving closes the session; the room drains, then is idle and its assignment gone", () =>
+    Effect.gen(function*() {
+      const logs = collectLogs()
+      const { api, db } = yield* serviceOnFreshDatabase({ SCALE: "true", DRAIN_GRACE: "500ms" }, logs.logger)
+      const { janus } = expectStatus(yield* api.post("/v2/room_server", { room: 2171 }), 200)
+      expectStatus(yield* api.put("/users/u1", user({ janus, rfid: 501 })), 200)
+      assert.deepStrictEqual(expectStatus(yield* api.post("/event", leaving(501, janus)), 200), { result: "success" })
+      assert.deepInclude(yield* machine(api), { state: "draining", gateway: janus, sessions: 0 })
+      assert.deepStrictEqual(expectStatus(yield* api.get("/rooms"), 200), [])
+      yield* waitForState(api, "idle")
+      assert.deepStrictEqual(yield* sqlOn(db, "SELECT * FROM room_server_assignments"), [])
+      assert.isDefined(logs.lines.find((l) => l.includes("Cleaned up room assignment") && l.includes("room_id=2171")))
+    }).pipe(Effect.scoped))
+
+  it.live("kicked and unpublished close sessions too; other events are accepted and ignored", () =>
+    Effect.gen(function*() {
+      const { api } = yield* serviceOnFreshDatabase({ SCALE: "true", DRAIN_GRACE: "1m" })
+      expectStatus(yield* api.put("/users/a", user({ session: 1, rfid: 601 })), 200)
+      expectStatus(yield* api.put("/users/b", user({ session: 2, rfid: 602 })), 200)
+      expectStatus(yield* api.put("/users/c", user({ session: 3, rfid: 603 })), 200)
+      expectStatus(yield* api.post("/event", [
+        { type: 1, emitter: "gxy1", event: { name: "created" } },
+        leaving(601, "gxy1", "joined"),
+        leaving(601, "gxy1", "kicked")
+      ]), 200)
+      assert.strictEqual((yield* machine(api)).sessions, 2)
+      expectStatus(yield* api.post("/event", leaving(602, "gxy1", "unpublished")), 200)
+      assert.strictEqual((yield* machine(api)).sessions, 1)
+      // the same feed on another gateway is another session
+      expectStatus(yield* api.post("/event", leaving(603, "gxy2")), 200)
+      assert.strictEqual((yield* machine(api)).sessions, 1)
+    }).pipe(Effect.scoped))
+
+  it.live("a reconnect within the grace (leaving of the old handle, then a new session) keeps the gateway", () =>
+    Effect.gen(function*() {
+      const { api, db } = yield* serviceOnFreshDatabase({ SCALE: "true", DRAIN_GRACE: "1500ms" })
+      const { janus } = expectStatus(yield* api.post("/v2/room_server", { room: 2171 }), 200)
+      expectStatus(yield* api.put("/users/u1", user({ janus, session: 100, rfid: 700 })), 200)
+      expectStatus(yield* api.post("/event", leaving(700, janus)), 200)
+      assert.strictEqual((yield* machine(api)).state, "draining")
+      // the reconnecting client asks again and gets the same gateway
+      assert.deepStrictEqual(expectStatus(yield* api.post("/v2/room_server", { room: 2171 }), 200), { janus })
+      expectStatus(yield* api.put("/users/u1", user({ janus, session: 101, rfid: 701 })), 200)
+      yield* Effect.sleep(Duration.millis(1_800))
+      assert.deepInclude(yield* machine(api), { state: "assigned", gateway: janus, sessions: 1 })
+      const rows = yield* sqlOn<{ gateway_name: string }>(db, "SELECT gateway_name FROM room_server_assignments")
+      assert.deepStrictEqual(rows, [{ gateway_name: janus }])
+    }).pipe(Effect.scoped))
+
+  it.live("malformed events are 400 and harmless", () =>
+    Effect.gen(function*() {
+      const { api } = yield* serviceOnFreshDatabase({ SCALE: "true" })
+      expectStatus(yield* api.put("/users/u1", user({ rfid: 801 })), 200)
+      assert.match(expectStatus(yield* api.post("/event", "not json"), 400).error, /not valid JSON/)
+      assert.match(expectStatus(yield* api.post("/event", { type: "64" }), 400).error, /type/)
+      assert.match(expectStatus(yield* api.post("/event", leaving("abc", "gxy1")), 400).error, /id: must be a non-negative integer id/)
+      assert.strictEqual((yield* machine(api)).sessions, 1)
+    }).pipe(Effect.scoped))
+})
+
+describe(`the dead-session cleaner (${backend})`, () => {
+  it.live("closes sessions whose keepalives stopped, never one whose keepalive arrives during the sweep", () =>
+    Effect.gen(function*() {
+      const logs = collectLogs()
+      const { api, db } = yield* serviceOnFreshDatabase(
+        { SCALE: "true", CLEAN_SESSIONS_INTERVAL: "100ms", DEAD_SESSION_PERIOD: "1s", DRAIN_GRACE: "1m" },
+        logs.logger
+      )
+      const ids = Array.from({ length: 20 }, (_, i) => i)
+      yield* Effect.forEach(ids, (i) => api.put(`/users/k${i}`, user({ session: 1000 + i, rfid: 2000 + i })), { concurrency: 10 })
+      // Even users keep sending keepalives while the cleaner sweeps every 100 ms; odd users go silent.
+      const deadline = Date.now() + 2_500
+      yield* Effect.forEach(ids.filter((i) => i % 2 === 0), (i) =>
+        api.put(`/users/k${i}`, user({ session: 1000 + i, rfid: 2000 + i })).pipe(
+          Effect.andThen(Effect.sleep(Duration.millis(150))),
+          Effect.repeat({ while: () => Date.now() < deadline })
+        ), { concurrency: "unbounded", discard: true })
+      const live = yield* sqlOn<{ account_id: string }>(db,
+        `SELECT u.account_id FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.removed_at IS NULL ORDER BY u.account_id`)
+      assert.deepStrictEqual(live.map((r) => r.account_id).sort(), ids.filter((i) => i % 2 === 0).map((i) => `k${i}`).sort())
+      // the room counts exactly the live sessions
+      assert.strictEqual((yield* machine(api)).sessions, 10)
+      assert.isDefined(logs.lines.find((l) => l.includes("Cleaned dead sessions")))
+      assert.isDefined(logs.lines.find((l) => l.includes("Cleaned inactive room server assignments") && l.includes("cleaned_assignments=")))
+    }).pipe(Effect.scoped))
+})

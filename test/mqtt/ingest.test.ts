@@ -1,0 +1,123 @@
+// MQTT ingest against a real broker (Mosquitto at MQTT_URL in CI; an
+// in-process broker otherwise). Each test uses its own room and gateways, so
+// services of tests running at the same time ignore each other's messages.
+import { assert, describe, it } from "@effect/vitest"
+import { Duration, Effect, Schedule } from "effect"
+import { backend } from "../support/database.ts"
+import { publisher, realBrokerUrl, relayedBroker } from "../support/broker.ts"
+import { collectLogs, type Reply, serviceOnFreshDatabase } from "../support/service.ts"
+
+const brokerName = realBrokerUrl === undefined ? "in-process broker" : "Mosquitto"
+
+const expectStatus = (reply: Reply, status: number) => {
+  assert.strictEqual(reply.status, status, JSON.stringify(reply.body))
+  return reply.body
+}
+
+const eventually = <A, E, R>(check: Effect.Effect<A, E, R>, times = 60) =>
+  Effect.retry(check, { schedule: Schedule.spaced(Duration.millis(100)), times })
+
+const unique = () => Math.random().toString(36).slice(2, 8)
+
+/** A service on a fresh database, MQTT through a relay, with its own gateways and room. */
+const setup = (env: (gateways: ReadonlyArray<string>) => Record<string, string> = () => ({}), gatewayCount = 1) =>
+  Effect.gen(function*() {
+    const tag = unique()
+    const gateways = Array.from({ length: gatewayCount }, (_, i) => `mq${tag}${i}`)
+    const room = 70_000 + Math.floor(Math.random() * 900_000)
+    const { broker, relay, serviceUrl } = yield* relayedBroker
+    const logs = collectLogs()
+    const { api } = yield* serviceOnFreshDatabase({
+      SCALE: "true",
+      MQTT_URL: serviceUrl,
+      AVAILABLE_JANUS_SERVERS: gateways.join(","),
+      ...env(gateways)
+    }, logs.logger)
+    for (const name of gateways) expectStatus(yield* api.post("/admin/gateways", { name }), 201)
+    expectStatus(yield* api.post("/admin/rooms", { room, name: `MQTT ${tag}`, default_gateway: gateways[0] }), 201)
+    yield* eventually(Effect.flatMap(api.get("/ready"), (r) => (r.status === 200 ? Effect.void : Effect.fail(r))))
+    const pub = yield* publisher(broker)
+    return { api, pub, relay, logs, gateways, room }
+  })
+
+const machineOf = (api: { get: (p: string) => Effect.Effect<Reply> }, room: number) =>
+  Effect.map(api.get(`/admin/rooms/${room}/machine`), (r) => r.body)
+
+describe(`MQTT ingest (${backend}, ${brokerName})`, () => {
+  it.live("gxydb/users keepalives and gxydb/events leaving drive the room like HTTP does", () =>
+    Effect.gen(function*() {
+      const { api, pub, gateways: [gw], room } = yield* setup(() => ({ DRAIN_GRACE: "500ms" }))
+      yield* pub.publish(`gxydb/users/mq-user-${room}`, { room, janus: gw, session: 5, rfid: 55, display: "Via MQTT" })
+      const live = yield* eventually(Effect.flatMap(api.get(`/room/${room}`), (r) => (r.status === 200 ? Effect.succeed(r.body) : Effect.fail(r))))
+      assert.deepInclude(live.users[0], { id: `mq-user-${room}`, display: "Via MQTT", janus: gw })
+      assert.deepInclude(yield* machineOf(api, room), { state: "assigned", gateway: gw, sessions: 1 })
+
+      yield* pub.publish(`gxydb/events/${gw}`, {
+        emitter: gw, type: 64, event: { plugin: "janus.plugin.videoroom", data: { event: "leaving", room, id: "55" } }
+      })
+      yield* eventually(Effect.flatMap(machineOf(api, room), (m) => (m.state === "idle" ? Effect.void : Effect.fail(m.state))))
+      expectStatus(yield* api.get(`/room/${room}`), 404)
+    }).pipe(Effect.scoped))
+
+  it.live("malformed messages on every topic are logged with their topic and dropped; the service goes on", () =>
+    Effect.gen(function*() {
+      const { api, pub, logs, gateways: [gw], room } = yield* setup()
+      const bad: ReadonlyArray<readonly [string, unknown]> = [
+        [`gxydb/users/bad-${room}`, "{not json"],
+        [`gxydb/users/bad-${room}`, { room: "abc", janus: gw }],
+        [`gxydb/users/bad-${room}`, { room: 1, janus: gw }],
+        [`gxydb/users/bad-${room}`, { room, janus: gw, camera: "on" }],
+        [`gxydb/events/${gw}`, "\u0000\u0001"],
+        [`gxydb/events/${gw}`, { type: "sixty-four" }],
+        [`gxydb/events/${gw}`, { type: 64, event: { plugin: "janus.plugin.videoroom", data: { event: "leaving", id: "x" } } }],
+        [`janus/${gw}/status`, "online"],
+        [`janus/${gw}/status`, { online: "yes" }]
+      ]
+      for (const [topic, payload] of bad) yield* pub.publish(topic, payload)
+      yield* pub.publish(`gxydb/users/good-${room}`, { room, janus: gw, session: 9 })
+      yield* eventually(Effect.flatMap(api.get(`/room/${room}`), (r) => (r.status === 200 ? Effect.void : Effect.fail(r))))
+      const dropped = logs.lines.filter((l) => l.includes("Dropped malformed MQTT message"))
+      assert.isAtLeast(dropped.length, bad.length, dropped.join("\n"))
+      for (const topic of [`gxydb/users/bad-${room}`, `gxydb/events/${gw}`, `janus/${gw}/status`]) {
+        assert.isDefined(dropped.find((l) => l.includes(`topic=${topic}`)), topic)
+      }
+      expectStatus(yield* api.get("/health"), 200)
+    }).pipe(Effect.scoped))
+
+  it.live("a gateway offline for FAILOVER_WAIT_TIME has its rooms moved, within its region; back online it takes new rooms", () =>
+    Effect.gen(function*() {
+      const { api, pub, room, gateways } = yield* setup(([a, b, c]) => ({ SERVER_REGIONS: `IL:${a},${b};US:${c}`, FAILOVER_WAIT_TIME: "500ms" }), 3)
+      const [a, b] = gateways
+      assert.deepStrictEqual(expectStatus(yield* api.post("/v2/room_server", { room, geo: { country_code: "IL" } }), 200), { janus: a })
+      expectStatus(yield* api.put(`/users/f-${room}`, { room, janus: a, session: 1 }), 200)
+
+      const status = `janus/${a}/status`
+      yield* Effect.addFinalizer(() => pub.publish(status, "", true).pipe(Effect.ignore))
+      const offlineAt = Date.now()
+      yield* pub.publish(status, { online: false }, true)
+      const moved = yield* eventually(Effect.flatMap(machineOf(api, room), (m) => (m.gateway === b ? Effect.succeed(m) : Effect.fail(m))))
+      assert.isAtMost(Date.now() - offlineAt, 500 + 1_000 + 500, "moved within FAILOVER_WAIT_TIME + 1 s")
+      assert.deepInclude(moved, { state: "assigned", gateway: b, region: "IL" })
+      assert.deepInclude((yield* api.get("/admin/gateways")).body.find((g: { name: string }) => g.name === a), { online: false })
+
+      yield* pub.publish(status, { online: true }, true)
+      yield* eventually(Effect.flatMap(api.get("/admin/gateways"), (r) =>
+        r.body.find((g: { name: string }) => g.name === a)?.online === true ? Effect.void : Effect.fail(r)))
+      expectStatus(yield* api.post("/admin/rooms", { room: room + 1, name: `MQTT ${room} 2` }), 201)
+      assert.deepStrictEqual(expectStatus(yield* api.post("/v2/room_server", { room: room + 1, geo: { country_code: "IL" } }), 200), { janus: a })
+      assert.strictEqual((yield* machineOf(api, room)).gateway, b, "live rooms are not moved back")
+    }).pipe(Effect.scoped))
+
+  it.live("after the broker goes away and comes back the service resubscribes; /ready follows the broker", () =>
+    Effect.gen(function*() {
+      const { api, pub, relay, gateways: [gw], room } = yield* setup()
+      yield* relay.cut
+      yield* eventually(Effect.flatMap(api.get("/ready"), (r) => (r.status === 503 ? Effect.succeed(r) : Effect.fail(r))))
+      assert.match((yield* api.get("/ready")).body.error, /mqtt/)
+      yield* relay.restore
+      yield* eventually(Effect.flatMap(api.get("/ready"), (r) => (r.status === 200 ? Effect.void : Effect.fail(r))), 150)
+      assert.strictEqual((yield* api.get("/ready")).body.mqtt, "connected")
+      yield* pub.publish(`gxydb/users/back-${room}`, { room, janus: gw, session: 3 })
+      yield* eventually(Effect.flatMap(api.get(`/room/${room}`), (r) => (r.status === 200 ? Effect.void : Effect.fail(r))))
+    }).pipe(Effect.scoped), 60_000)
+})
