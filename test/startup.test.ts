@@ -109,7 +109,7 @@ describe("start-up", () => {
       const port = yield* Effect.promise(freePort)
       const s = start({ DATABASE_URL: url, LISTEN_ADDRESS: `127.0.0.1:${port}` })
       const ready = yield* Effect.promise(() => waitForHttp(`http://127.0.0.1:${port}/ready`, 30_000, s))
-      assert.deepStrictEqual(yield* Effect.promise(() => ready.json()), { status: "ready", database: "postgres" })
+      assert.deepStrictEqual(yield* Effect.promise(() => ready.json()), { status: "ready", database: "postgres", mqtt: "off" })
       s.child.kill("SIGTERM")
       assert.strictEqual(yield* Effect.promise(() => s.exited), 0)
       assert.notInclude(s.output(), "Demo data seeded", "a real database is seeded only on request")
