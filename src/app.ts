@@ -39,7 +39,8 @@ const Routes = Layer.mergeAll(
 /** The domain services over storage and the rooms runtime. */
 export const servicesLayer = <E, R>(storage: Layer.Layer<Layer.Success<ReturnType<typeof storageLayer>>, E, R>) =>
   Layer.mergeAll(MqttIngest, SessionCleaner).pipe(
-    Layer.provideMerge(Layer.mergeAll(RoomServer.layer, RoomListings.layer, Sessions.layer, GatewayHealth.layer, Broker.layer)),
+    Layer.provideMerge(Layer.mergeAll(RoomServer.layer, Sessions.layer, GatewayHealth.layer, Broker.layer)),
+    Layer.provideMerge(RoomListings.layer),
     Layer.provideMerge(RoomCatalog.layer),
     Layer.provideMerge(Layer.mergeAll(CatalogStore.layer, SessionStore.layer)),
     Layer.provideMerge(roomsLayer(singleProcessCluster)),

@@ -1,9 +1,9 @@
 // Where a new room goes: pure selection over a snapshot of gateway loads.
 // Same input, same answer; every answer says which stage decided it.
 //
-// `rankGateways` lists every acceptable gateway in order of preference, so
-// the caller can take capacity atomically and fall through to the next one
-// when another room got there first; `selectGateway` is its first entry.
+// `rankGateways` lists every acceptable gateway in order of preference (what
+// an operator asks when a decision surprises them); `selectGateway` is its
+// first entry.
 import type { BalanceStrategy, RegionPool } from "../config.ts"
 
 export interface GatewayLoad {
@@ -49,8 +49,6 @@ export interface Choice {
   /** The region the room is placed in: its pool's country, else the gateway's own region. */
   readonly region: string | undefined
   readonly regionalMatch: boolean
-  /** False for the pinned and overflow stages: taken whatever the load. */
-  readonly withinCapacity: boolean
 }
 
 export type Selection = { readonly _tag: "Chosen"; readonly choice: Choice } | { readonly _tag: "None"; readonly reason: string }
@@ -87,7 +85,7 @@ export const rankGateways = (loads: ReadonlyArray<GatewayLoad>, policy: Policy, 
   const reserved = new Set(policy.regions.flatMap((p) => p.gateways))
   const ranked: Array<Choice> = []
   const seen = new Set<string>()
-  const add = (gateways: ReadonlyArray<GatewayLoad>, stage: Stage, withinCapacity: boolean) => {
+  const add = (gateways: ReadonlyArray<GatewayLoad>, stage: Stage) => {
     for (const g of gateways) {
       if (seen.has(g.name)) continue
       seen.add(g.name)
@@ -96,18 +94,17 @@ export const rankGateways = (loads: ReadonlyArray<GatewayLoad>, policy: Policy, 
         gateway: g.name,
         stage,
         region: regional ? pool.country : g.region,
-        regionalMatch: regional,
-        withinCapacity
+        regionalMatch: regional
       })
     }
   }
 
   const pinned = up.find((g) => g.name === policy.pinned.get(request.room))
-  if (pinned !== undefined) add([pinned], "pinned", false)
-  if (pool !== undefined) add(order(eligible.filter((g) => pool.gateways.includes(g.name)), policy.strategy), "regional", true)
-  add(order(eligible.filter((g) => !reserved.has(g.name)), policy.strategy), "unreserved", true)
-  add(order(eligible, policy.strategy), "any", true)
-  add(order(up, "least-loaded"), "overflow", false)
+  if (pinned !== undefined) add([pinned], "pinned")
+  if (pool !== undefined) add(order(eligible.filter((g) => pool.gateways.includes(g.name)), policy.strategy), "regional")
+  add(order(eligible.filter((g) => !reserved.has(g.name)), policy.strategy), "unreserved")
+  add(order(eligible, policy.strategy), "any")
+  add(order(up, "least-loaded"), "overflow")
   return ranked
 }
 

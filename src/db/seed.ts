@@ -13,16 +13,18 @@ export const demoRooms = Array.from({ length: 12 }, (_, i) => ({
   defaultGateway: demoGateways[i]!
 }))
 
-const gatewayRows = demoGateways.map((name) => ({ name, description: `Janus ${name}` })) as unknown as [Record<string, unknown>]
-
 /** Inserts the demo gateways and rooms that are missing; answers how many were added. */
 export const seedDemoData = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   return yield* sql.withTransaction(Effect.gen(function*() {
-    const gateways = yield* sql<{ id: string }>`
-      INSERT INTO gateways ${sql.insert(gatewayRows)}
-      ON CONFLICT (name) DO NOTHING
-      RETURNING id`
+    let gateways = 0
+    for (const name of demoGateways) {
+      const inserted = yield* sql`
+        INSERT INTO gateways (name, description) VALUES (${name}, ${`Janus ${name}`})
+        ON CONFLICT (name) DO NOTHING
+        RETURNING id`
+      gateways += inserted.length
+    }
     let rooms = 0
     for (const r of demoRooms) {
       const inserted = yield* sql`
@@ -32,7 +34,7 @@ export const seedDemoData = Effect.gen(function*() {
         RETURNING id`
       rooms += inserted.length
     }
-    yield* Effect.logInfo("Demo data seeded").pipe(Effect.annotateLogs({ gateways: gateways.length, rooms }))
-    return { gateways: gateways.length, rooms }
+    yield* Effect.logInfo("Demo data seeded").pipe(Effect.annotateLogs({ gateways, rooms }))
+    return { gateways, rooms }
   }))
 })

@@ -24,8 +24,8 @@ const StoredLife = Schema.Struct({
 })
 const decodeLife = Schema.decodeUnknownSync(StoredLife)
 
-/** sticky hits touch `last_used_at` at most this often per room */
-const touchInterval = 1_000
+/** Sticky hits and keepalives touch `last_used_at` at most this often per room (it is informational). */
+const touchInterval = 30_000
 
 interface Loaded {
   readonly row: RoomRow

@@ -1,6 +1,6 @@
 // What operators and clients list: /groups (the catalog, static default
 // gateways) and /rooms (rooms in use, with the live gateway and users).
-import { Context, Effect, Layer } from "effect"
+import { Context, Duration, Effect, Layer } from "effect"
 import { Config } from "../config.ts"
 import { CatalogStore } from "../db/catalogStore.ts"
 import { type LiveSessionRow, SessionStore } from "../db/sessionStore.ts"
@@ -40,9 +40,19 @@ export interface LiveRoom {
   readonly users: ReadonlyArray<LiveUser>
 }
 
+/**
+ * How stale /rooms may be. The listing is one query over every live session,
+ * shared by all callers within this window; a session joining or leaving
+ * through this process drops it at once, so only display fields (camera,
+ * question, …) and other processes' changes can lag by this much.
+ */
+export const liveListingTtl = Duration.seconds(1)
+
 export class RoomListings extends Context.Service<RoomListings, {
   readonly groups: (withNumUsers: boolean) => Effect.Effect<ReadonlyArray<GroupEntry>>
   readonly live: (room?: number) => Effect.Effect<ReadonlyArray<LiveRoom>>
+  /** Forgets the cached /rooms listing (a session joined or left). */
+  readonly membershipChanged: Effect.Effect<void>
 }>()("room-orchestrator/RoomListings") {
   static readonly layer = Layer.effect(RoomListings, Effect.gen(function*() {
     const config = yield* Config
@@ -66,7 +76,7 @@ export class RoomListings extends Context.Service<RoomListings, {
     const janusOf = (row: LiveSessionRow) =>
       (config.scale ? row.assignedGateway : null) ?? row.defaultGateway ?? ""
 
-    const live = (room?: number) =>
+    const listing = (room?: number) =>
       Effect.map(sessions.live(room), (rows) => {
         const byRoom = new Map<number, { first: LiveSessionRow; users: Array<LiveUser> }>()
         for (const row of rows) {
@@ -98,6 +108,10 @@ export class RoomListings extends Context.Service<RoomListings, {
         }))
       })
 
-    return { groups, live }
+    const [everyRoom, membershipChanged] = yield* Effect.cachedInvalidateWithTTL(listing(), liveListingTtl)
+    const live = (room?: number) =>
+      room === undefined ? everyRoom : Effect.map(everyRoom, (all) => all.filter((r) => r.room === room))
+
+    return { groups, live, membershipChanged }
   }))
 }

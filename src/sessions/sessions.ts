@@ -3,6 +3,7 @@
 import { Context, Effect, Layer, Schema } from "effect"
 import { type SessionInput, type SessionPlace, SessionStore } from "../db/sessionStore.ts"
 import type { SessionChange } from "../rooms/entity.ts"
+import { RoomListings } from "../rooms/listings.ts"
 import { Rooms } from "../rooms/rooms.ts"
 import { closedFeed, type JanusEvent } from "./messages.ts"
 
@@ -29,11 +30,13 @@ export class Sessions extends Context.Service<Sessions, {
   static readonly layer = Layer.effect(Sessions, Effect.gen(function*() {
     const store = yield* SessionStore
     const rooms = yield* Rooms
+    const listings = yield* RoomListings
 
     // The session row is already written: a room that cannot be told now
     // (busy, unavailable) learns it from the next keepalive or the cleaner.
     const tell = (change: SessionChange, place: SessionPlace) =>
-      rooms.changeSession(place.room, change, String(place.session), place.gateway).pipe(
+      (change === "updated" ? Effect.void : listings.membershipChanged).pipe(
+        Effect.andThen(rooms.changeSession(place.room, change, String(place.session), place.gateway)),
         Effect.tapError((e) => Effect.logWarning("Room not told of a session change").pipe(
           Effect.annotateLogs({ room_id: place.room, change, reason: e.message })
         )),

@@ -22,36 +22,35 @@ describe("keepalive versus cleaner", () => {
       const keepaliveSide = SessionStore.layer.pipe(Layer.provideMerge(postgresLayer(url, 2)))
       const cleanerSide = SessionStore.layer.pipe(Layer.provideMerge(postgresLayer(url, 2)))
 
-      const outcome = yield* Effect.gen(function*() {
+      // A session whose last keepalive is ten minutes old.
+      yield* Effect.gen(function*() {
         const store = yield* SessionStore
-        const joined = yield* store.upsert(keepaliveInput)
-        assert.strictEqual(joined._tag, "Joined")
+        assert.strictEqual((yield* store.upsert(keepaliveInput))._tag, "Joined")
         yield* query(`UPDATE sessions SET updated_at = now() - interval '10 minutes'`)
-        return yield* Effect.succeed(undefined)
-      }).pipe(Effect.provide(keepaliveSide), Effect.andThen(Effect.gen(function*() {
-        // The keepalive takes the row and holds its transaction open...
-        const release = yield* Deferred.make<void>()
-        const holding = yield* Deferred.make<void>()
-        const keepalive = yield* Effect.gen(function*() {
-          const sql = yield* SqlClient.SqlClient
-          yield* sql.withTransaction(Effect.gen(function*() {
-            yield* sql`UPDATE sessions SET updated_at = now() WHERE removed_at IS NULL`
-            yield* Deferred.succeed(holding, undefined)
-            yield* Deferred.await(release)
-          }))
-        }).pipe(Effect.provide(keepaliveSide), Effect.forkChild)
-        yield* Deferred.await(holding)
-        // ...while the sweep, on another connection, wants the same row.
-        const sweep = yield* Effect.gen(function*() {
-          const store = yield* SessionStore
-          return yield* store.closeDead(new Date(Date.now() - 60_000))
-        }).pipe(Effect.provide(cleanerSide), Effect.forkChild)
-        yield* Effect.sleep(Duration.millis(300))
-        assert.isUndefined(sweep.pollUnsafe(), "the sweep waits for the keepalive's row")
-        yield* Deferred.succeed(release, undefined)
-        yield* Fiber.join(keepalive)
-        return yield* Fiber.join(sweep)
-      })))
+      }).pipe(Effect.provide(keepaliveSide))
+
+      // Its keepalive takes the row and holds its transaction open...
+      const release = yield* Deferred.make<void>()
+      const holding = yield* Deferred.make<void>()
+      const keepalive = yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        yield* sql.withTransaction(Effect.gen(function*() {
+          yield* sql`UPDATE sessions SET updated_at = now() WHERE removed_at IS NULL`
+          yield* Deferred.succeed(holding, undefined)
+          yield* Deferred.await(release)
+        }))
+      }).pipe(Effect.provide(keepaliveSide), Effect.forkChild)
+      yield* Deferred.await(holding)
+      // ...while the sweep, on another connection, wants the same row.
+      const sweep = yield* Effect.gen(function*() {
+        const store = yield* SessionStore
+        return yield* store.closeDead(new Date(Date.now() - 60_000))
+      }).pipe(Effect.provide(cleanerSide), Effect.forkChild)
+      yield* Effect.sleep(Duration.millis(300))
+      assert.isUndefined(sweep.pollUnsafe(), "the sweep waits for the keepalive's row")
+      yield* Deferred.succeed(release, undefined)
+      yield* Fiber.join(keepalive)
+      const outcome = yield* Fiber.join(sweep)
       assert.deepStrictEqual(outcome, [], "the sweep closed nothing")
       const live = yield* query<{ n: number }>(`SELECT count(*)::int AS n FROM sessions WHERE removed_at IS NULL`).pipe(
         Effect.provide(postgresLayer(url, 1))

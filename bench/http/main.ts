@@ -1,0 +1,139 @@
+// npm run bench [-- --quick] [-- --out DIR]: the service (scale mode) and a
+// bare node:http baseline under the same traffic, in one run. Prints a
+// Markdown table and writes DIR/http.json (default bench/results).
+import { mkdirSync, writeFileSync } from "node:fs"
+import { cpus, totalmem } from "node:os"
+import { join } from "node:path"
+import {
+  firstRoom,
+  gatewayOf,
+  liveRoom,
+  mixedNewRoom,
+  newRoom,
+  type Scenario,
+  scenarios,
+  type Sizes,
+  userBody
+} from "./scenarios.ts"
+import { root, rssMiB, type Running, startBaseline, startService } from "./processes.ts"
+
+const quick = process.argv.includes("--quick")
+const outIndex = process.argv.indexOf("--out")
+const outDir = outIndex > 0 ? process.argv[outIndex + 1]! : join(root, "bench/results")
+
+const sizes: Sizes = quick
+  ? { newRooms: 1_000, liveRooms: 100, usersPerRoom: 10, seconds: 4, connections: 10 }
+  : { newRooms: 10_000, liveRooms: 1_000, usersPerRoom: 10, seconds: 15, connections: 20 }
+
+/** Runs `f` over `items`, `width` at a time. */
+const pool = async <A>(items: ReadonlyArray<A>, width: number, f: (a: A) => Promise<void>) => {
+  let next = 0
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < items.length) await f(items[next++]!)
+  }))
+}
+
+const send = async (base: string, method: string, path: string, body?: string) => {
+  const response = await fetch(base + path, {
+    method,
+    ...(body === undefined ? {} : { body, headers: { "content-type": "application/json" } })
+  })
+  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`)
+  await response.arrayBuffer()
+}
+
+const range = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i))
+
+/** Creates every room the scenarios use, assigns the sticky ones and fills the live ones with users. */
+const prepare = async (base: string) => {
+  const rooms = [
+    ...range(sizes.liveRooms, liveRoom),
+    ...range(sizes.newRooms, (i) => newRoom(sizes, i)),
+    ...range(sizes.newRooms, (i) => mixedNewRoom(sizes, i))
+  ]
+  await pool(rooms, 16, (room) =>
+    send(base, "POST", "/admin/rooms", JSON.stringify({ room, name: `Bench room ${room - firstRoom}`, default_gateway: gatewayOf(room) })))
+  await pool(range(sizes.liveRooms, liveRoom), 16, (room) => send(base, "POST", "/v2/room_server", JSON.stringify({ room })))
+  const users = range(sizes.liveRooms * sizes.usersPerRoom, (i) => i)
+  await pool(users, 16, (i) => {
+    const room = liveRoom(Math.floor(i / sizes.usersPerRoom))
+    const user = i % sizes.usersPerRoom
+    return send(base, "PUT", `/users/bench-${room}-${user}`, userBody(room, user))
+  })
+}
+
+interface Row {
+  readonly scenario: string
+  readonly target: "service" | "baseline"
+  readonly requestsPerSecond: number
+  readonly p50: number
+  readonly p99: number
+  readonly p999: number
+  readonly errors: number
+  readonly requests: number
+  /** Resident memory at the end of the scenario, and the peak so far. */
+  readonly rssMiB: number
+  readonly peakRssMiB: number
+}
+
+const measure = async (scenario: Scenario, target: Row["target"], running: Running): Promise<Row> => {
+  const result = await scenario.run(running.base, sizes)
+  const memory = rssMiB(running.child.pid!)
+  return {
+    scenario: scenario.name,
+    target,
+    requestsPerSecond: Math.round(result.requests.total / Math.max(result.duration, 0.001)),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    p999: result.latency.p99_9,
+    errors: result.errors + result.timeouts + result.non2xx,
+    requests: result.requests.total,
+    rssMiB: memory.now,
+    peakRssMiB: memory.peak
+  }
+}
+
+const main = async () => {
+  const started = Date.now()
+  const service = await startService({ SCALE: "true", MAX_SERVER_CAPACITY: "1000000", CLEAN_SESSIONS_INTERVAL: "10m", DEAD_SESSION_PERIOD: "1h" })
+  const baseline = await startBaseline(sizes.liveRooms)
+  const rows: Array<Row> = []
+  try {
+    await prepare(service.base)
+    for (const scenario of scenarios) {
+      rows.push(await measure(scenario, "service", service))
+      rows.push(await measure(scenario, "baseline", baseline))
+    }
+  } finally {
+    await service.stop()
+    await baseline.stop()
+  }
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`
+  const lines = [
+    `# HTTP benchmark (${quick ? "quick" : "full"}): ${service.database}, ${sizes.connections} connections, ${sizes.seconds} s per scenario`,
+    `Machine: ${machine}. Live rooms: ${sizes.liveRooms} × ${sizes.usersPerRoom} users.`,
+    "",
+    "| scenario | target | req/s | vs baseline | p50 ms | p99 ms | p99.9 ms | errors | RSS MiB | peak RSS MiB |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  ]
+  for (const row of rows) {
+    const base = rows.find((r) => r.scenario === row.scenario && r.target === "baseline")!
+    const ratio = row.target === "service" ? `${Math.round((100 * row.requestsPerSecond) / Math.max(1, base.requestsPerSecond))}%` : ""
+    lines.push(`| ${row.scenario} | ${row.target} | ${row.requestsPerSecond} | ${ratio} | ${row.p50} | ${row.p99} | ${row.p999} | ${row.errors} | ${row.rssMiB} | ${row.peakRssMiB} |`)
+  }
+  lines.push(
+    "",
+    "RSS is the service's resident memory after the scenario; its peak includes start-up (a fresh embedded database runs initdb).",
+    `Run took ${Math.round((Date.now() - started) / 1000)} s.`
+  )
+  console.log(lines.join("\n"))
+  mkdirSync(outDir, { recursive: true })
+  writeFileSync(join(outDir, "http.json"), JSON.stringify({ quick, machine, database: service.database, sizes, rows }, null, 2))
+  const failed = rows.filter((r) => r.target === "service" && r.errors > 0)
+  if (failed.length > 0) {
+    console.error(`errors in: ${failed.map((r) => r.scenario).join(", ")}`)
+    process.exitCode = 1
+  }
+}
+
+await main()

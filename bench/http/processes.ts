@@ -1,0 +1,106 @@
+// The processes a benchmark run measures: the service (embedded database in
+// a fresh directory, or a fresh database on DATABASE_URL's server) and the
+// bare-Node baseline, each in its own process, plus their peak memory.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { once } from "node:events"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+export const root = fileURLToPath(new URL("../../", import.meta.url))
+
+export interface Running {
+  readonly child: ChildProcess
+  readonly base: string
+  readonly stop: () => Promise<void>
+}
+
+export const freePort = async (): Promise<number> => {
+  const server = createServer()
+  server.listen(0, "127.0.0.1")
+  await once(server, "listening")
+  const address = server.address()
+  server.close()
+  return typeof address === "object" && address ? address.port : 0
+}
+
+/** Resident memory of a process in MiB: now (VmRSS) and its peak so far (VmHWM). */
+export const rssMiB = (pid: number): { readonly now: number; readonly peak: number } => {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8")
+  const read = (field: string) => Math.round(Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024)
+  return { now: read("VmRSS"), peak: read("VmHWM") }
+}
+
+const stopper = (child: ChildProcess, cleanup: () => void = () => {}) => async () => {
+  if (child.exitCode === null) {
+    child.kill("SIGTERM")
+    await once(child, "exit")
+  }
+  cleanup()
+}
+
+const node = (script: string, args: ReadonlyArray<string>, env: Record<string, string>) =>
+  spawn(process.execPath, ["--import", "tsx", script, ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+
+const waitReady = async (url: string, child: ChildProcess, output: () => string) => {
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the service exited:\n${output()}`)
+    try {
+      if ((await fetch(url)).status === 200) return
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`the service was not ready within 60 s:\n${output()}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+/** The service in scale mode, on a fresh database; answers when /ready. */
+export const startService = async (env: Record<string, string>): Promise<Running & { database: string }> => {
+  const port = await freePort()
+  const serverUrl = process.env.DATABASE_URL
+  let database: Record<string, string>
+  let cleanup: () => void
+  let describe: string
+  if (serverUrl === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), "room-orchestrator-bench-"))
+    database = { DATA_DIR: join(dir, "data") }
+    cleanup = () => rmSync(dir, { recursive: true, force: true })
+    describe = "embedded (PGlite)"
+  } else {
+    const name = `room_orchestrator_bench_${process.pid}`
+    const admin = new URL(serverUrl)
+    const psql = (sql: string) =>
+      execFileSync("psql", ["-h", admin.hostname, "-p", admin.port || "5432", "-U", admin.username || "postgres", "-d", admin.pathname.slice(1) || "postgres", "-qc", sql])
+    psql(`CREATE DATABASE ${name}`)
+    const url = new URL(serverUrl)
+    url.pathname = `/${name}`
+    database = { DATABASE_URL: url.toString() }
+    execFileSync(process.execPath, ["--import", "tsx", "src/db/seedCli.ts"], { cwd: root, env: { ...process.env, ...database, LOG_LEVEL: "warn" } })
+    cleanup = () => psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    describe = `Postgres at ${admin.hostname}:${admin.port || 5432}`
+  }
+  const child = node("src/main.ts", [], { ...database, LISTEN_ADDRESS: `127.0.0.1:${port}`, LOG_LEVEL: "warn", ...env })
+  let output = ""
+  child.stdout!.on("data", (d) => (output += d))
+  child.stderr!.on("data", (d) => (output += d))
+  const base = `http://127.0.0.1:${port}`
+  await waitReady(`${base}/ready`, child, () => output)
+  return { child, base, database: describe, stop: stopper(child, cleanup) }
+}
+
+/** The bare node:http baseline; `rooms` sizes its GET /rooms answer. */
+export const startBaseline = async (rooms: number): Promise<Running> => {
+  const port = await freePort()
+  const child = node("bench/http/baseline.ts", [String(port), String(rooms)], {})
+  const [line] = (await once(child.stdout!, "data")) as [Buffer]
+  if (!line.toString().startsWith("LISTENING")) throw new Error(`baseline failed: ${line}`)
+  return { child, base: `http://127.0.0.1:${port}`, stop: stopper(child) }
+}
