@@ -15,7 +15,7 @@ export interface GatewayRow {
 
 export interface GatewayUse {
   readonly gateway: string
-  /** Σ over its assigned rooms of max(live users, average). */
+  /** Σ over its assigned rooms of max(sessions, average). */
   readonly load: number
   readonly rooms: number
 }
@@ -36,7 +36,7 @@ export class GatewayStore extends Context.Service<GatewayStore, {
    */
   readonly exclusively: <A, E, R>(body: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** Writes a room's assignment (inside `exclusively`). */
-  readonly assign: (roomId: number, gateway: string, region: string | null) => Effect.Effect<void>
+  readonly assign: (roomId: number, gateway: string, region: string | null, users: number) => Effect.Effect<void>
   /** Registers a gateway; undefined when the name is taken. */
   readonly create: (gateway: Omit<GatewayRow, "online">) => Effect.Effect<GatewayRow | undefined>
   /** Records a gateway's status; false when no such gateway is registered. */
@@ -64,8 +64,8 @@ export class GatewayStore extends Context.Service<GatewayStore, {
         sql`SELECT pg_advisory_xact_lock(${placementLock})`.pipe(Effect.orDie, Effect.andThen(body))
       ).pipe(Effect.catchTag("SqlError", Effect.die)) as Effect.Effect<A, E, R>
 
-    const assign = (roomId: number, gateway: string, region: string | null) =>
-      upsertAssignment(sql, roomId, gateway, region).pipe(Effect.asVoid, Effect.orDie)
+    const assign = (roomId: number, gateway: string, region: string | null, users: number) =>
+      upsertAssignment(sql, roomId, gateway, region, users).pipe(Effect.asVoid, Effect.orDie)
 
     const columns = sql`name, description, capacity, region, enabled, draining, online`
 

@@ -36,7 +36,7 @@ export interface TransitionRow {
 }
 
 export type AssignmentChange =
-  | { readonly kind: "record"; readonly gateway: string; readonly region: string | null }
+  | { readonly kind: "record"; readonly gateway: string; readonly region: string | null; readonly users: number }
   | { readonly kind: "touch" }
   | { readonly kind: "release" }
   | { readonly kind: "none" }
@@ -49,6 +49,8 @@ export interface Commit {
   readonly snapshot: unknown
   readonly deadlineAt: Date | null
   readonly assignment: AssignmentChange
+  /** The room's session count, kept on its assignment (its share of the gateway's load). */
+  readonly users: number
 }
 
 export class RoomStore extends Context.Service<RoomStore, {
@@ -91,7 +93,7 @@ export class RoomStore extends Context.Service<RoomStore, {
     const writeAssignment = (roomId: number, change: AssignmentChange) => {
       switch (change.kind) {
         case "record":
-          return upsertAssignment(sql, roomId, change.gateway, change.region)
+          return upsertAssignment(sql, roomId, change.gateway, change.region, change.users)
         case "touch":
           return sql`UPDATE room_server_assignments SET last_used_at = now() WHERE room_id = ${roomId}`
         case "release":
@@ -117,6 +119,9 @@ export class RoomStore extends Context.Service<RoomStore, {
             seq = EXCLUDED.seq, state = EXCLUDED.state, snapshot = EXCLUDED.snapshot,
             deadline_at = EXCLUDED.deadline_at, updated_at = now()`
         yield* writeAssignment(roomId, c.assignment)
+        if (c.assignment.kind !== "release" && c.assignment.kind !== "record") {
+          yield* sql`UPDATE room_server_assignments SET users = ${c.users} WHERE room_id = ${roomId} AND users <> ${c.users}`
+        }
       })).pipe(Effect.orDie)
 
     const touch = (roomId: number) => Effect.orDie(writeAssignment(roomId, { kind: "touch" }))

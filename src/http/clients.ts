@@ -1,5 +1,6 @@
 // Handlers of the client endpoints: decode → one service → encode.
 import { Effect } from "effect"
+import { HttpServerResponse } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { RoomListings } from "../rooms/listings.ts"
 import { RoomServer } from "../rooms/roomServer.ts"
@@ -27,7 +28,8 @@ export const ClientsHandlers = HttpApiBuilder.group(Api, "clients", Effect.fn(fu
       ))
     .handle("groups", ({ query }) =>
       Effect.map(listings.groups(query.with_num_users === "true" || query.with_num_users === "1"), (rooms) => ({ rooms })))
-    .handle("liveRooms", () => listings.live())
+    // Already JSON: thousands of users are not encoded again for every caller.
+    .handle("liveRooms", () => Effect.map(listings.liveJson, (json) => HttpServerResponse.text(json, { contentType: "application/json" })))
     .handle("liveRoom", liveRoom)
     .handle("liveRoomAlias", liveRoom)
     .handle("keepalive", ({ params, payload }) =>

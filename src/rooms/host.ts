@@ -82,7 +82,8 @@ export const makeRoomEntity = Effect.gen(function*() {
             state: s.life.state,
             snapshot: s.life,
             deadlineAt: deadline ? new Date(deadline.at) : null,
-            assignment: s.assignment
+            assignment: s.assignment,
+            users: s.life.context.sessions.length
           })
           if (s.assignment.kind !== "none") lastTouch = Date.now()
         }

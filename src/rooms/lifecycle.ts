@@ -89,7 +89,7 @@ export const step = (machine: Machine, life: RoomLife, event: RoomEvent | Timer[
         selectGateway = true
         break
       case "recordAssignment":
-        assignment = { kind: "record", gateway: next.context.gateway!, region: next.context.region }
+        assignment = { kind: "record", gateway: next.context.gateway!, region: next.context.region, users: next.context.sessions.length }
         break
       case "touchAssignment":
         if (assignment.kind === "none") assignment = { kind: "touch" }

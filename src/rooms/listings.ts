@@ -51,6 +51,8 @@ export const liveListingTtl = Duration.seconds(1)
 export class RoomListings extends Context.Service<RoomListings, {
   readonly groups: (withNumUsers: boolean) => Effect.Effect<ReadonlyArray<GroupEntry>>
   readonly live: (room?: number) => Effect.Effect<ReadonlyArray<LiveRoom>>
+  /** Every live room as JSON text, serialized once per listing. */
+  readonly liveJson: Effect.Effect<string>
   /** Forgets the cached /rooms listing (a session joined or left). */
   readonly membershipChanged: Effect.Effect<void>
 }>()("room-orchestrator/RoomListings") {
@@ -108,10 +110,13 @@ export class RoomListings extends Context.Service<RoomListings, {
         }))
       })
 
-    const [everyRoom, membershipChanged] = yield* Effect.cachedInvalidateWithTTL(listing(), liveListingTtl)
+    const [everyRoom, membershipChanged] = yield* Effect.cachedInvalidateWithTTL(
+      Effect.map(listing(), (rooms) => ({ rooms, json: JSON.stringify(rooms) })),
+      liveListingTtl
+    )
     const live = (room?: number) =>
-      room === undefined ? everyRoom : Effect.map(everyRoom, (all) => all.filter((r) => r.room === room))
+      Effect.map(everyRoom, ({ rooms }) => (room === undefined ? rooms : rooms.filter((r) => r.room === room)))
 
-    return { groups, live, membershipChanged }
+    return { groups, live, liveJson: Effect.map(everyRoom, ({ json }) => json), membershipChanged }
   }))
 }

@@ -60,7 +60,7 @@ export class Placement extends Context.Service<Placement, {
       const selection = yield* gateways.exclusively(Effect.gen(function*() {
         const selection = selectGateway(yield* loads(request.roomId), policy, request)
         if (selection._tag === "Chosen") {
-          yield* gateways.assign(request.roomId, selection.choice.gateway, selection.choice.region ?? null)
+          yield* gateways.assign(request.roomId, selection.choice.gateway, selection.choice.region ?? null, request.users)
         }
         return selection
       }))
