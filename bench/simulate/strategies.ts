@@ -11,6 +11,8 @@ export interface Setup {
   readonly capacity: number
   readonly avgRoomOccupancy: number
   readonly regions: ReadonlyArray<RegionPool>
+  /** The first simulated moment (the warm-up's start), for periodic jobs. */
+  readonly start: number
 }
 
 export interface Answer {
@@ -39,6 +41,19 @@ export interface Placements {
   /** When the strategy next needs to run on its own (a room timer, the cleaner). */
   readonly nextWake: () => number | undefined
   readonly wake: (now: number) => void
+  /** What the strategy did along the way, by name (releases, cleaner deletions, stale reads), for the JSON. */
+  readonly counters: () => Readonly<Record<string, number>>
+}
+
+/** A tally of named events in the measured span (warm-up events are not counted). */
+export const makeTally = () => {
+  const counts: Record<string, number> = {}
+  return {
+    bump: (name: string, now: number) => {
+      if (now >= 0) counts[name] = (counts[name] ?? 0) + 1
+    },
+    counts: (): Readonly<Record<string, number>> => ({ ...counts })
+  }
 }
 
 export interface Strategy {

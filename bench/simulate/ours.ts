@@ -1,0 +1,132 @@
+// Our service in the simulation: each room is the real room machine, stepped
+// with src/rooms/lifecycle.ts, and placed by the real balancer. Placement is
+// atomic, as under the service's placement lock: loads are always current.
+import type { RoomEvent } from "../../machines/room.machine.ts"
+import { type GatewayLoad, type Policy, roomLoad, selectGateway } from "../../src/balancer/select.ts"
+import type { BalanceStrategy } from "../../src/config.ts"
+import { configuredMachine, newLife, type RoomLife, step, type Timer } from "../../src/rooms/lifecycle.ts"
+import { makeAgenda } from "./agenda.ts"
+import { makeTally, type Moved, type Placements, type Setup } from "./strategies.ts"
+
+// The service's defaults (DRAIN_GRACE, ASSIGNMENT_TTL).
+const drainGrace = 30_000
+const assignmentTtl = 120_000
+
+export const oursPlacements = (setup: Setup, strategy: BalanceStrategy): Placements => {
+  const machine = configuredMachine({ drainGrace, assignmentTtl })
+  const policy: Policy = {
+    available: setup.gateways,
+    avgRoomOccupancy: setup.avgRoomOccupancy,
+    regions: setup.regions,
+    pinned: new Map(),
+    strategy
+  }
+  const rooms = new Map<number, RoomLife>()
+  /** The assignment rows (room → gateway), written as the machine records and releases them. */
+  const assigned = new Map<number, string>()
+  const online = new Map(setup.gateways.map((g) => [g, true]))
+  // Every deadline the machines set; superseded ones are skipped when they come up.
+  const timers = makeAgenda<{ readonly room: number; readonly type: string }>()
+  let placedByLastStep = false
+  const tally = makeTally()
+
+  /** What the service's GatewayStore.use reports: Σ max(live users, average) of other rooms. */
+  const loads = (exceptRoom: number): ReadonlyArray<GatewayLoad> => {
+    const load = new Map<string, number>()
+    for (const [room, gateway] of assigned) {
+      if (room === exceptRoom) continue
+      const users = rooms.get(room)?.context.sessions.length ?? 0
+      load.set(gateway, (load.get(gateway) ?? 0) + roomLoad(users, setup.avgRoomOccupancy))
+    }
+    return setup.gateways.map((name) => ({
+      name,
+      capacity: setup.capacity,
+      load: load.get(name) ?? 0,
+      enabled: true,
+      draining: false,
+      online: online.get(name),
+      region: undefined
+    }))
+  }
+
+  // Mirrors the Room entity (src/rooms/host.ts): step, write the assignment,
+  // arm timers, and when the machine asks, run the balancer and feed it back.
+  const apply = (room: number, event: RoomEvent | Timer["event"], now: number): RoomLife => {
+    const before = rooms.get(room) ?? newLife(machine, room)
+    const s = step(machine, before, event, now)
+    rooms.set(room, s.life)
+    if (s.assignment.kind === "record") assigned.set(room, s.assignment.gateway)
+    else if (s.assignment.kind === "release") assigned.delete(room)
+    if (s.released !== undefined) tally.bump(`released: ${s.released}`, now)
+    for (const [id, t] of Object.entries(s.life.timers)) {
+      if (before.timers[id]?.at !== t.at) timers.add(t.at, { room, type: t.event.type })
+    }
+    if (!s.selectGateway) return s.life
+    const c = s.life.context
+    const selection = selectGateway(loads(room), policy, {
+      room,
+      country: c.country ?? undefined,
+      region: c.region ?? undefined,
+      avoid: c.avoid ?? undefined,
+      users: c.sessions.length
+    })
+    placedByLastStep = selection._tag === "Chosen"
+    return apply(
+      room,
+      selection._tag === "Chosen"
+        ? { type: "BALANCER.DONE", gateway: selection.choice.gateway, region: selection.choice.region ?? null }
+        : { type: "BALANCER.FAILED", reason: selection.reason },
+      now
+    )
+  }
+
+  const session = (user: number) => String(user)
+
+  return {
+    request: (room, country, now) => {
+      placedByLastStep = false
+      const life = apply(room, { type: "SERVER.REQUESTED", country }, now)
+      const gateway = life.context.gateway
+      return life.state === "assigned" && gateway !== null ? { gateway, placed: placedByLastStep } : undefined
+    },
+    joined: (room, user, gateway, now) => {
+      apply(room, { type: "SESSION.JOINED", session: session(user), gateway }, now)
+    },
+    left: (room, user, now) => {
+      apply(room, { type: "SESSION.LEFT", session: session(user) }, now)
+    },
+    // The service's dead-session sweep would close it later; only rooms
+    // whose last user quits in the seconds before failover notice the difference.
+    lost: (room, user, now) => {
+      apply(room, { type: "SESSION.LEFT", session: session(user) }, now)
+    },
+    gatewayDied: () => {},
+    gatewayDown: (gateway, now) => {
+      online.set(gateway, false)
+      const moved: Array<Moved> = []
+      for (const [room, on] of [...assigned]) {
+        if (on !== gateway) continue
+        const life = apply(room, { type: "GATEWAY.DOWN", gateway }, now)
+        const to = life.context.gateway
+        if (life.state === "assigned" && to !== null && to !== gateway) {
+          moved.push({ room, to })
+          tally.bump("rooms moved by failover", now)
+        }
+      }
+      return moved
+    },
+    gatewayUp: (gateway) => {
+      online.set(gateway, true)
+    },
+    nextWake: () => timers.peek(),
+    wake: (now) => {
+      for (let at = timers.peek(); at !== undefined && at <= now; at = timers.peek()) {
+        const { room, type } = timers.pop()!.item
+        const life = rooms.get(room)
+        const live = life !== undefined && Object.values(life.timers).some((t) => t.event.type === type && t.at === at)
+        if (live) apply(room, { type }, at)
+      }
+    },
+    counters: tally.counts
+  }
+}
