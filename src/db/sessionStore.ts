@@ -2,7 +2,17 @@
 import { Context, Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
 
-export interface LiveSessionRow {
+/** What a session shows of its user's media and state. */
+export interface SessionFlags {
+  readonly camera: boolean
+  readonly mic: boolean
+  readonly screen: boolean
+  readonly question: boolean
+  readonly selfTest: boolean
+  readonly soundTest: boolean
+}
+
+export interface LiveSessionRow extends SessionFlags {
   readonly room: number
   readonly name: string
   readonly defaultGateway: string | null
@@ -12,19 +22,13 @@ export interface LiveSessionRow {
   readonly display: string | null
   readonly email: string | null
   readonly gateway: string | null
-  readonly camera: boolean
-  readonly mic: boolean
-  readonly screen: boolean
-  readonly question: boolean
-  readonly selfTest: boolean
-  readonly soundTest: boolean
   readonly country: string | null
   readonly joinedAt: Date
   readonly keepaliveAt: Date
 }
 
 /** A keepalive as clients send it (PUT /users/:id, MQTT gxydb/users/…). */
-export interface SessionInput {
+export interface SessionInput extends SessionFlags {
   readonly userId: string
   readonly room: number
   readonly gateway: string
@@ -35,12 +39,6 @@ export interface SessionInput {
   readonly display: string | null
   readonly email: string | null
   readonly username: string | null
-  readonly camera: boolean
-  readonly mic: boolean
-  readonly screen: boolean
-  readonly question: boolean
-  readonly selfTest: boolean
-  readonly soundTest: boolean
   readonly country: string | null
   readonly userAgent: string | null
   readonly ip: string | null

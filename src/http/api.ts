@@ -116,22 +116,18 @@ export const GatewayView = Schema.Struct({
 const Capacity = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
 const Region = Schema.String.check(Schema.isMaxLength(50))
 
-export const GatewayCreate = Schema.Struct({
-  name: GatewayName,
+/** What an admin sets on a gateway (capacity null: MAX_SERVER_CAPACITY). */
+const gatewaySettings = {
   description: Schema.optional(Schema.String),
   capacity: Schema.optional(Schema.NullOr(Capacity)),
   region: Schema.optional(Schema.NullOr(Region)),
   enabled: Schema.optional(Schema.Boolean),
   draining: Schema.optional(Schema.Boolean)
-})
+}
 
-export const GatewayPatch = Schema.Struct({
-  description: Schema.optional(Schema.String),
-  capacity: Schema.optional(Schema.NullOr(Capacity)),
-  region: Schema.optional(Schema.NullOr(Region)),
-  enabled: Schema.optional(Schema.Boolean),
-  draining: Schema.optional(Schema.Boolean)
-})
+export const GatewayCreate = Schema.Struct({ name: GatewayName, ...gatewaySettings })
+
+export const GatewayPatch = Schema.Struct(gatewaySettings)
 
 export const RoomView = Schema.Struct({
   room: Schema.Number,
