@@ -5,6 +5,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Duration, Layer } from "effect"
 import { HttpRouter } from "effect/http"
 import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
+import { PrometheusMetrics } from "effect/observability"
 import { createServer } from "node:http"
 import { Config, type Settings } from "./config.ts"
 import { CatalogStore } from "./db/catalogStore.ts"
@@ -33,6 +34,7 @@ const Routes = Layer.mergeAll(
     Layer.provide([OpsHandlers, ClientsHandlers, AdminHandlers])
   ),
   HttpApiScalar.layer(Api, { path: "/docs" }),
+  PrometheusMetrics.layerHttp({ path: "/metrics" }),
   ErrorBodies
 )
 

@@ -81,6 +81,10 @@ describe(`POST /v2/room_server, scale mode (${backend})`, () => {
       for (const field of ["room_id=2171", `gateway_name=${first.janus}`, "country_code=", "regional_match=false", "stage="]) {
         assert.include(assigned[0], field)
       }
+      // and counted, for Prometheus
+      const metrics = yield* api.get("/metrics")
+      assert.strictEqual(metrics.status, 200)
+      assert.match(String(metrics.body), /room_assignments_total\{stage="unreserved"\} [1-9]/)
     }).pipe(Effect.scoped))
 
   it.live("regional routing: IL first → gxy1, US second → gxy1 (sticky), after everyone leaves a US user → gxy3", () =>
