@@ -1,13 +1,20 @@
 // The lifecycle of one room: idle → assigning → assigned → draining.
-// Pure: no I/O and no Effect. Actions and delays are only named here; the
-// Room entity (src/rooms/) steps this machine with XState's pure
-// `transition` and carries out the actions it returns (run the balancer,
-// write the assignment, keep timers as stored deadlines).
-import { assign, setup } from "xstate"
+// Pure: no I/O and no Effect. Every lifecycle decision is here: what a
+// request, a join, a leave, a timer, a gateway failure or a reload does.
+// Actions, guards and delays are named here and given their configured
+// values by the runtime (src/rooms/), which steps this machine with the pure
+// interpreter in machines/step.ts and carries out the effects it returns.
+import { and, assign, setup } from "xstate"
+
+/** A live session of the room and the gateway it is on. */
+export interface SessionOnGateway {
+  readonly session: string
+  readonly gateway: string
+}
 
 export interface RoomContext {
-  /** The room number (the Janus videoroom id). */
-  readonly room: number
+  /** The room id (the Janus videoroom id, canonical form). */
+  readonly room: string
   /** The gateway hosting the room while assigned or draining. */
   readonly gateway: string | null
   /** The region the room was placed in; kept when it is moved (failover). */
@@ -18,13 +25,28 @@ export interface RoomContext {
   readonly sessions: ReadonlyArray<string>
   /** A gateway that went down under the room: the balancer must avoid it. */
   readonly avoid: string | null
+  /** When the unused reservation was made or last renewed (epoch ms). */
+  readonly renewedAt: number
+  /** When the assignment's `last_used_at` was last written (epoch ms). */
+  readonly touchedAt: number
+  /** When the room last entered its state (epoch ms): its timers run from here. */
+  readonly since: number
 }
 
+/** What happens to a room. The interpreter stamps every event with `at`, the time it is handled. */
 export type RoomEvent =
+  | {
+    /** The room was loaded from storage: its assignment row and live sessions, as stored. */
+    readonly type: "ROOM.LOADED"
+    readonly assignment: { readonly gateway: string; readonly region: string | null } | null
+    readonly sessions: ReadonlyArray<SessionOnGateway>
+  }
   | { readonly type: "SERVER.REQUESTED"; readonly country?: string | undefined }
   | { readonly type: "SESSION.JOINED"; readonly session: string; readonly gateway: string }
   | { readonly type: "SESSION.UPDATED"; readonly session: string; readonly gateway: string }
   | { readonly type: "SESSION.LEFT"; readonly session: string }
+  /** The room's live sessions as the sessions table holds them (the cleaner repairs a lost join or leave). */
+  | { readonly type: "SESSIONS.SYNCED"; readonly sessions: ReadonlyArray<SessionOnGateway> }
   | { readonly type: "GATEWAY.DOWN"; readonly gateway: string }
   | { readonly type: "BALANCER.DONE"; readonly gateway: string; readonly region: string | null }
   | { readonly type: "BALANCER.FAILED"; readonly reason: string }
@@ -32,146 +54,230 @@ export type RoomEvent =
 export type RoomState = "idle" | "assigning" | "assigned" | "draining"
 export const roomStates: ReadonlyArray<RoomState> = ["idle", "assigning", "assigned", "draining"]
 
-/** Why an assignment is given up: each is logged and counted differently. */
-export type ReleaseReason = "drain grace elapsed" | "reservation unused" | "no gateway available" | "gateway down while draining"
+/** A log line the runtime writes for a step, with the room and its gateway. */
+export interface LogLine {
+  readonly level: "info" | "warn"
+  readonly message: string
+  readonly reason?: string
+}
 
-type SessionEvent = Extract<RoomEvent, { session: string }>
+type Stamped = RoomEvent & { readonly at: number }
+type Carrying<K extends string> = Extract<Stamped, { readonly [P in K]: unknown }>
 
 const withSession = (sessions: ReadonlyArray<string>, id: string) => (sessions.includes(id) ? sessions : [...sessions, id])
-const withoutSession = (sessions: ReadonlyArray<string>, id: string) => sessions.filter((s) => s !== id)
 
-export const initialRoomContext = (room: number): RoomContext => ({
+/** The gateway most of a set of sessions are on (a room already in use is never split). */
+export const mostUsedGateway = (sessions: ReadonlyArray<SessionOnGateway>): string | undefined => {
+  const counts = new Map<string, number>()
+  let best: string | undefined
+  for (const s of sessions) {
+    const n = (counts.get(s.gateway) ?? 0) + 1
+    counts.set(s.gateway, n)
+    if (best === undefined || n > counts.get(best)!) best = s.gateway
+  }
+  return best
+}
+
+export const initialRoomContext = (room: string): RoomContext => ({
   room,
   gateway: null,
   region: null,
   country: null,
   sessions: [],
-  avoid: null
+  avoid: null,
+  renewedAt: 0,
+  touchedAt: 0,
+  since: 0
 })
+
+/** SPEC defaults; the runtime provides the configured DRAIN_GRACE and ASSIGNMENT_TTL. */
+export const defaultDelays = { drainGrace: 30_000, assignmentTtl: 120_000 }
 
 export const roomMachine = setup({
   types: {
     context: {} as RoomContext,
-    events: {} as RoomEvent,
-    input: {} as { readonly room: number }
+    events: {} as Stamped,
+    input: {} as { readonly room: string }
   },
   actions: {
-    // Named only: the runtime carries these out.
+    // Carried out by the runtime (the interpreter turns them into effects).
     selectGateway: () => {},
     recordAssignment: () => {},
+    releaseAssignment: (_, _params: { readonly reason: string }) => {},
+    log: (_, _params: LogLine) => {},
     touchAssignment: () => {},
-    releaseAssignment: (_, _params: { readonly reason: ReleaseReason }) => {},
-    addSession: assign({
-      sessions: ({ context, event }) => withSession(context.sessions, (event as SessionEvent).session)
+    markTouched: assign({ touchedAt: ({ event }) => event.at }),
+    markRenewed: assign({ renewedAt: ({ event }) => event.at, touchedAt: ({ event }) => event.at }),
+    rememberCountry: assign({
+      country: ({ event }) => (event as Extract<Stamped, { type: "SERVER.REQUESTED" }>).country?.toUpperCase() ?? null,
+      avoid: null
     }),
-    removeSession: assign({
-      sessions: ({ context, event }) => withoutSession(context.sessions, (event as SessionEvent).session)
-    }),
+    addSession: assign({ sessions: ({ context, event }) => withSession(context.sessions, (event as Carrying<"session">).session) }),
+    removeSession: assign({ sessions: ({ context, event }) => context.sessions.filter((s) => s !== (event as Carrying<"session">).session) }),
+    syncSessions: assign({ sessions: ({ event }) => (event as Carrying<"sessions">).sessions.map((s) => s.session) }),
     // A room already in use on a gateway stays there: never split it.
     adoptSessionGateway: assign(({ context, event }) => {
-      const gateway = (event as SessionEvent & { gateway: string }).gateway
-      return { gateway, region: gateway === context.gateway ? context.region : null, avoid: null }
+      const gateway = (event as Carrying<"gateway"> & { session: string }).gateway
+      return { gateway, region: gateway === context.gateway ? context.region : null, avoid: null, renewedAt: event.at, touchedAt: event.at }
     }),
+    adoptSessionsGateway: assign(({ context, event }) => {
+      const gateway = mostUsedGateway((event as Carrying<"sessions">).sessions) ?? context.gateway
+      return { gateway, region: gateway === context.gateway ? context.region : null, avoid: null, touchedAt: event.at }
+    }),
+    restoreAssignment: assign(({ event }) => {
+      const { assignment } = event as Extract<Stamped, { type: "ROOM.LOADED" }>
+      return { gateway: assignment!.gateway, region: assignment!.region, avoid: null, renewedAt: event.at, touchedAt: event.at }
+    }),
+    placeOnGateway: assign(({ event }) => {
+      const done = event as Extract<Stamped, { type: "BALANCER.DONE" }>
+      return { gateway: done.gateway, region: done.region, avoid: null, renewedAt: event.at, touchedAt: event.at }
+    }),
+    avoidGateway: assign({ avoid: ({ context }) => context.gateway }),
+    // (the initial state is entered before any event carries a time)
+    markEntered: assign({ since: ({ event }) => (event as Partial<Stamped>).at ?? 0 }),
     forgetGateway: assign({ gateway: null, region: null, country: null, avoid: null })
   },
   guards: {
-    isLastSession: ({ context, event }) =>
-      context.sessions.length === 1 && context.sessions[0] === (event as SessionEvent).session,
     isEmpty: ({ context }) => context.sessions.length === 0,
-    isRoomGateway: ({ context, event }) => (event as Extract<RoomEvent, { type: "GATEWAY.DOWN" }>).gateway === context.gateway
+    isLastSession: ({ context, event }) =>
+      context.sessions.length === 1 && context.sessions[0] === (event as Carrying<"session">).session,
+    isKnownSession: ({ context, event }) => context.sessions.includes((event as Carrying<"session">).session),
+    isRoomGateway: ({ context, event }) => (event as Carrying<"gateway">).gateway === context.gateway,
+    hasAssignment: ({ event }) => (event as Extract<Stamped, { type: "ROOM.LOADED" }>).assignment !== null,
+    bringsSessions: ({ event }) => (event as Carrying<"sessions">).sessions.length > 0,
+    // The room had users and the sessions table has none left: the last one left unnoticed.
+    emptiedUnnoticed: ({ context, event }) => context.sessions.length > 0 && (event as Carrying<"sessions">).sessions.length === 0,
+    // A request renews an unused reservation, and touches the informational
+    // `last_used_at`, at most every quarter of the reservation's TTL: each is a write.
+    renewalDue: ({ context, event }) => event.at - context.renewedAt >= defaultDelays.assignmentTtl / 4,
+    touchDue: ({ context, event }) => event.at - context.touchedAt >= defaultDelays.assignmentTtl / 4
   },
-  delays: {
-    // SPEC defaults; the runtime provides the configured DRAIN_GRACE and ASSIGNMENT_TTL.
-    drainGrace: 30_000,
-    assignmentTtl: 120_000
-  }
+  delays: defaultDelays
 }).createMachine({
   id: "room",
   initial: "idle",
   context: ({ input }) => initialRoomContext(input.room),
   states: {
     idle: {
+      entry: "markEntered",
       on: {
-        "SERVER.REQUESTED": {
-          target: "assigning",
-          actions: assign({ country: ({ event }) => event.country?.toUpperCase() ?? null, avoid: null })
-        },
+        "ROOM.LOADED": [
+          // assigned before this service (gxydb-api's table) or by an older version: keep it
+          { guard: "hasAssignment", target: "assigned", actions: ["restoreAssignment", "syncSessions", "recordAssignment"] },
+          { guard: "bringsSessions", target: "assigned", actions: ["adoptSessionsGateway", "syncSessions", "recordAssignment"] },
+          { actions: "syncSessions" }
+        ],
+        "SERVER.REQUESTED": { target: "assigning", actions: "rememberCountry" },
         "SESSION.JOINED": { target: "assigned", actions: ["adoptSessionGateway", "addSession", "recordAssignment"] },
         "SESSION.UPDATED": { target: "assigned", actions: ["adoptSessionGateway", "addSession", "recordAssignment"] },
-        "SESSION.LEFT": { actions: "removeSession" }
+        // users of a room whose gateway died while no other was available still leave
+        "SESSION.LEFT": { guard: "isKnownSession", actions: "removeSession" },
+        "SESSIONS.SYNCED": [
+          { guard: "bringsSessions", target: "assigned", actions: ["adoptSessionsGateway", "syncSessions", "recordAssignment"] },
+          { actions: "syncSessions" }
+        ]
       }
     },
     assigning: {
-      entry: "selectGateway",
+      // The runtime answers within the same step (and transaction): BALANCER.DONE or BALANCER.FAILED.
+      entry: ["markEntered", "selectGateway"],
       on: {
         "BALANCER.DONE": {
           target: "assigned",
-          actions: [
-            assign({ gateway: ({ event }) => event.gateway, region: ({ event }) => event.region, avoid: null }),
-            "recordAssignment"
-          ]
+          actions: ["placeOnGateway", "recordAssignment"]
         },
         "BALANCER.FAILED": {
           target: "idle",
-          actions: [{ type: "releaseAssignment", params: { reason: "no gateway available" } }, "forgetGateway"]
+          actions: [
+            { type: "releaseAssignment", params: { reason: "no gateway available" } },
+            { type: "log", params: { level: "warn", message: "No gateway available for room" } },
+            "forgetGateway"
+          ]
         },
-        "SESSION.JOINED": { actions: "addSession" },
-        "SESSION.UPDATED": { actions: "addSession" },
-        "SESSION.LEFT": { actions: "removeSession" }
+        // stored mid-assignment (by an older version, or a crash): ask the balancer again
+        "ROOM.LOADED": { target: "assigning", reenter: true, actions: "syncSessions" }
       }
     },
     assigned: {
+      entry: "markEntered",
       after: {
         // A reservation nobody used: released so its capacity returns.
         assignmentTtl: {
           guard: "isEmpty",
           target: "idle",
-          actions: [{ type: "releaseAssignment", params: { reason: "reservation unused" } }, "forgetGateway"]
+          actions: [
+            { type: "releaseAssignment", params: { reason: "reservation unused" } },
+            { type: "log", params: { level: "info", message: "Released room assignment", reason: "reservation unused" } },
+            "forgetGateway"
+          ]
         }
       },
       on: {
+        "ROOM.LOADED": [
+          { guard: "emptiedUnnoticed", target: "draining", actions: ["syncSessions", "recordAssignment"] },
+          { actions: ["syncSessions", "recordAssignment"] }
+        ],
+        "SESSIONS.SYNCED": [
+          { guard: "emptiedUnnoticed", target: "draining", actions: ["syncSessions", "recordAssignment"] },
+          { actions: ["syncSessions", "recordAssignment"] }
+        ],
         "SERVER.REQUESTED": [
-          // While nobody has joined, each request renews the reservation.
-          { guard: "isEmpty", target: "assigned", reenter: true, actions: "touchAssignment" },
-          { actions: "touchAssignment" }
+          // While nobody has joined, requests renew the reservation (restarting its TTL).
+          { guard: and(["isEmpty", "renewalDue"]), target: "assigned", reenter: true, actions: ["markRenewed", "touchAssignment"] },
+          { guard: "touchDue", actions: ["markTouched", "touchAssignment"] }
         ],
         "SESSION.JOINED": [
+          // the first user decides where the room is: the gateway they are on
           { guard: "isEmpty", actions: ["adoptSessionGateway", "addSession", "recordAssignment"] },
-          { actions: ["addSession", "touchAssignment"] }
+          { guard: "isKnownSession", actions: [] },
+          { actions: ["addSession", "recordAssignment"] }
         ],
         "SESSION.UPDATED": [
           { guard: "isEmpty", actions: ["adoptSessionGateway", "addSession", "recordAssignment"] },
-          { actions: ["addSession", "touchAssignment"] }
+          // a keepalive of a session the room counts changes nothing
+          { guard: "isKnownSession", actions: [] },
+          { actions: ["addSession", "recordAssignment"] }
         ],
         "SESSION.LEFT": [
-          { guard: "isLastSession", target: "draining", actions: "removeSession" },
-          { actions: "removeSession" }
+          { guard: "isLastSession", target: "draining", actions: ["removeSession", "recordAssignment"] },
+          { guard: "isKnownSession", actions: ["removeSession", "recordAssignment"] }
         ],
         "GATEWAY.DOWN": {
+          // moved to another gateway, keeping its region and its users
           guard: "isRoomGateway",
           target: "assigning",
-          actions: assign({ avoid: ({ context }) => context.gateway })
+          actions: "avoidGateway"
         }
       }
     },
     draining: {
+      entry: "markEntered",
       after: {
         drainGrace: {
           target: "idle",
-          actions: [{ type: "releaseAssignment", params: { reason: "drain grace elapsed" } }, "forgetGateway"]
+          actions: [
+            { type: "releaseAssignment", params: { reason: "drain grace elapsed" } },
+            { type: "log", params: { level: "info", message: "Cleaned up room assignment", reason: "drain grace elapsed" } },
+            "forgetGateway"
+          ]
         }
       },
       on: {
+        "ROOM.LOADED": { guard: "bringsSessions", target: "assigned", actions: ["adoptSessionsGateway", "syncSessions", "recordAssignment"] },
+        "SESSIONS.SYNCED": { guard: "bringsSessions", target: "assigned", actions: ["adoptSessionsGateway", "syncSessions", "recordAssignment"] },
         // A reconnect within the grace keeps its gateway.
-        "SERVER.REQUESTED": { target: "assigned", actions: "touchAssignment" },
+        "SERVER.REQUESTED": { target: "assigned", actions: ["markRenewed", "touchAssignment"] },
         "SESSION.JOINED": { target: "assigned", actions: ["adoptSessionGateway", "addSession", "recordAssignment"] },
         "SESSION.UPDATED": { target: "assigned", actions: ["adoptSessionGateway", "addSession", "recordAssignment"] },
-        "SESSION.LEFT": { actions: "removeSession" },
         // Nobody is on it: free the room instead of sending a reconnect to a dead gateway.
         "GATEWAY.DOWN": {
           guard: "isRoomGateway",
           target: "idle",
-          actions: [{ type: "releaseAssignment", params: { reason: "gateway down while draining" } }, "forgetGateway"]
+          actions: [
+            { type: "releaseAssignment", params: { reason: "gateway down while draining" } },
+            { type: "log", params: { level: "info", message: "Released room assignment", reason: "gateway down while draining" } },
+            "forgetGateway"
+          ]
         }
       }
     }

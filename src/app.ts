@@ -1,51 +1,73 @@
 // The whole service as one layer: storage, then the rooms runtime and the
 // services over it, then the HTTP server, so the port only opens once the
-// database is ready (early connections are refused, never left hanging).
-import { NodeHttpServer } from "@effect/platform-node"
+// database is ready (early connections are refused, never left hanging), and
+// last the real-time channel on the same port.
 import { Duration, Layer } from "effect"
 import { HttpRouter } from "effect/http"
 import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
-import { PrometheusMetrics } from "effect/observability"
-import { createServer } from "node:http"
+import { authLayer } from "./auth/authenticator.ts"
+import { accessLayer, protectRoutes } from "./auth/http.ts"
 import { Config, type Settings } from "./config.ts"
 import { CatalogStore } from "./db/catalogStore.ts"
 import { Database } from "./db/database.ts"
 import { SessionStore } from "./db/sessionStore.ts"
 import { storageLayer } from "./db/storage.ts"
 import { AdminHandlers } from "./http/admin.ts"
+import { routerConfig, withAllowedMethods } from "./http/allowedMethods.ts"
 import { Api } from "./http/api.ts"
 import { ClientsHandlers } from "./http/clients.ts"
+import { CompressedStatic } from "./http/compression.ts"
+import { InspectHandlers } from "./http/inspect.ts"
 import { ErrorBodies } from "./http/middleware.ts"
 import { OpsHandlers } from "./http/ops.ts"
+import { MeetingsHandlers } from "./http/meetings.ts"
+import { nodeServerLayer } from "./http/server.ts"
+import { Cors, JsonBodies } from "./http/wire.ts"
+import { InspectPage, InspectStream } from "./inspect/routes.ts"
 import { loggingLayer } from "./logging.ts"
+import { DeploymentGauges } from "./metrics/deployment.ts"
+import { CurrentMetrics, makeFamilies } from "./metrics/families.ts"
+import { MetricsRoute, NoteMatchedRoute, requestMetrics } from "./metrics/http.ts"
+import { MeetPage, realtimeLayer } from "./realtime/layer.ts"
+import { Meetings } from "./realtime/meetings.ts"
 import { RoomCatalog } from "./rooms/catalog.ts"
-import { singleProcessCluster } from "./rooms/cluster.ts"
+import { Cluster } from "./rooms/cluster.ts"
 import { roomsLayer } from "./rooms/layer.ts"
 import { RoomListings } from "./rooms/listings.ts"
-import { RoomServer } from "./rooms/roomServer.ts"
+import { RoomGateway } from "./rooms/roomGateway.ts"
+import { FailoverSweep } from "./gateways/failover.ts"
 import { GatewayHealth } from "./gateways/health.ts"
+import { GatewayLoads } from "./gateways/loads.ts"
 import { Broker } from "./mqtt/broker.ts"
 import { MqttIngest } from "./mqtt/ingest.ts"
 import { SessionCleaner } from "./sessions/cleaner.ts"
 import { Sessions } from "./sessions/sessions.ts"
+import { tracingLayer } from "./tracing.ts"
 
-const Routes = Layer.mergeAll(
-  HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(
-    Layer.provide([OpsHandlers, ClientsHandlers, AdminHandlers])
-  ),
-  HttpApiScalar.layer(Api, { path: "/docs" }),
-  PrometheusMetrics.layerHttp({ path: "/metrics" }),
-  ErrorBodies
-)
+const Routes = (settings: Settings) =>
+  withAllowedMethods(Layer.mergeAll(
+    HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(
+      Layer.provide([OpsHandlers, ClientsHandlers, AdminHandlers, InspectHandlers, MeetingsHandlers]),
+      Layer.provide(accessLayer)
+    ),
+    HttpApiScalar.layer(Api, { path: "/docs" }).pipe(Layer.provide(CompressedStatic)),
+    settings.metricsAuth ? MetricsRoute.pipe(Layer.provide(protectRoutes("admin"))) : MetricsRoute,
+    InspectPage,
+    MeetPage,
+    InspectStream.pipe(Layer.provide(protectRoutes("admin"))),
+    ErrorBodies,
+    JsonBodies,
+    Cors
+  )).pipe(Layer.provide(NoteMatchedRoute))
 
 /** The domain services over storage and the rooms runtime. */
 export const servicesLayer = <E, R>(storage: Layer.Layer<Layer.Success<ReturnType<typeof storageLayer>>, E, R>) =>
-  Layer.mergeAll(MqttIngest, SessionCleaner).pipe(
-    Layer.provideMerge(Layer.mergeAll(RoomServer.layer, Sessions.layer, GatewayHealth.layer, Broker.layer)),
+  Layer.mergeAll(MqttIngest, SessionCleaner, FailoverSweep, Meetings.layer, DeploymentGauges).pipe(
+    Layer.provideMerge(Layer.mergeAll(RoomGateway.layer, Sessions.layer, GatewayHealth.layer, GatewayLoads.layer, Broker.layer)),
     Layer.provideMerge(RoomListings.layer),
     Layer.provideMerge(RoomCatalog.layer),
     Layer.provideMerge(Layer.mergeAll(CatalogStore.layer, SessionStore.layer)),
-    Layer.provideMerge(roomsLayer(singleProcessCluster)),
+    Layer.provideMerge(roomsLayer(Cluster)),
     Layer.provideMerge(storage)
   )
 
@@ -60,13 +82,19 @@ export const serviceLayer = (
   settings: Settings,
   options: { readonly database?: typeof Database; readonly logger?: Layer.Layer<never> } = {}
 ) =>
-  HttpRouter.serve(Routes, { disableLogger: true, routerConfig: { maxParamLength: 1000 } }).pipe(
-    Layer.provideMerge(NodeHttpServer.layer(createServer, {
+  // The real-time channel attaches to the node server once the routes serve (it wraps their listeners).
+  realtimeLayer.pipe(
+    Layer.provideMerge(HttpRouter.serve(Routes(settings), { disableLogger: true, routerConfig, middleware: requestMetrics })),
+    Layer.provideMerge(nodeServerLayer({ requestTimeout: settings.requestTimeout }, {
       host: settings.listen.host,
       port: settings.listen.port,
       gracefulShutdownTimeout
     })),
+    // One authenticator for the routes and the channel.
+    Layer.provide(authLayer),
     Layer.provide(servicesLayer(storageLayer(options.database ?? Database))),
     Layer.provide(Config.layer(settings)),
-    Layer.provide(options.logger ?? loggingLayer(settings.logFormat, settings.logLevel))
+    Layer.provide(Layer.succeed(CurrentMetrics, makeFamilies({ gateways: settings.availableJanusServers }))),
+    Layer.provide(options.logger ?? loggingLayer(settings.logFormat, settings.logLevel)),
+    Layer.provide(tracingLayer(settings))
   )

@@ -1,7 +1,10 @@
 // Every environment variable of the service, decoded with Schema in one place.
 // A bad value stops start-up with one line naming the variable and the form
 // it expects; nothing downstream ever sees an unchecked setting.
+import { existsSync, readFileSync } from "node:fs"
+import { parseEnv } from "node:util"
 import { Context, Effect, Layer, Result, Schema, SchemaIssue, SchemaTransformation } from "effect"
+import { canonicalRoomId, type RoomId } from "./domain/room.ts"
 import { formatGoDuration, parseGoDuration } from "./duration.ts"
 
 export type BalanceStrategy = "least-loaded" | "sequential"
@@ -15,6 +18,7 @@ export interface RegionPool {
 
 export interface Settings {
   readonly listen: { readonly host: string; readonly port: number }
+  readonly requestTimeout: number
   readonly databaseUrl: string | undefined
   readonly dataDir: string
   readonly seed: "demo" | "none"
@@ -27,15 +31,47 @@ export interface Settings {
   readonly maxServerCapacity: number
   readonly avgRoomOccupancy: number
   readonly serverRegions: ReadonlyArray<RegionPool>
-  readonly serverRooms: ReadonlyMap<number, string>
+  readonly serverRooms: ReadonlyMap<RoomId, string>
   readonly balanceStrategy: BalanceStrategy
   readonly cleanSessionsInterval: number
   readonly deadSessionPeriod: number
   readonly drainGrace: number
   readonly assignmentTtl: number
   readonly failoverWaitTime: number
+  readonly roomIdsAsStrings: boolean
+  /** Origins browsers may call from; `*` for any. */
+  readonly corsOrigins: ReadonlyArray<string>
   readonly logFormat: LogFormat
   readonly logLevel: LogLevelName
+  /** `none`: authentication turned off on purpose (AUTH=none). */
+  readonly auth: "none" | undefined
+  readonly authIssuer: string | undefined
+  readonly authJwksUrl: string | undefined
+  readonly authAudience: string | undefined
+  readonly authJwtSecret: string | undefined
+  readonly authJwksCooldown: number
+  readonly servicePassword: string | undefined
+  readonly metricsAuth: boolean
+  /** Set: this process is one runner of a cluster (several processes on one Postgres). */
+  readonly clusterRunnerAddress: RunnerAddressSetting | undefined
+  readonly clusterListenAddress: { readonly host: string; readonly port: number } | undefined
+  readonly clusterShards: number
+  readonly clusterLockExpiration: number
+  readonly clusterLockRefresh: number
+  readonly clusterHealthCheckInterval: number
+  /** How real-time broadcasts reach other processes: `memory` (one process) or `postgres` (LISTEN/NOTIFY). */
+  readonly realtimeAdapter: "memory" | "postgres"
+  /** One log line per HTTP request (method, route, status, duration, remote address). */
+  readonly accessLog: boolean
+  /** OTLP/HTTP collector base URL; traces are exported only when set. */
+  readonly otelEndpoint: string | undefined
+  readonly otelServiceName: string
+}
+
+/** Where other processes reach this one's runner; no host: this machine's own address. */
+export interface RunnerAddressSetting {
+  readonly host: string | undefined
+  readonly port: number
 }
 
 /** A setting that cannot be used; `message` is the one line shown to the operator. */
@@ -115,16 +151,58 @@ const listenAddress: Parse<{ host: string; port: number }> = (text) => {
   return { host: host === "" ? "0.0.0.0" : host, port }
 }
 
+const runnerAddress: Parse<RunnerAddressSetting> = (text) => {
+  const m = /^(.*):(\d{1,5})$/.exec(text)
+  if (!m) return { reason: "missing port" }
+  const port = Number(m[2])
+  if (port < 1 || port > 65535) return { reason: "port out of range" }
+  const host = m[1]!.replace(/^\[(.*)\]$/, "$1")
+  if (host === "0.0.0.0" || host === "::") return { reason: "not an address other processes can dial (leave the host out for this machine's own)" }
+  return { host: host === "" ? undefined : host, port }
+}
+
+const httpUrl: Parse<string> = (text) => {
+  if (!URL.canParse(text)) return { reason: "not a URL" }
+  const protocol = new URL(text).protocol
+  return protocol === "https:" || protocol === "http:" ? text : { reason: "not an http(s):// URL" }
+}
+
+// RFC 7518 §3.2: an HS256 key must be at least as long as the hash (256 bits).
+const jwtSecret: Parse<string> = (text) =>
+  new TextEncoder().encode(text).length >= 32 ? text : { reason: "shorter than 32 bytes" }
+
 const postgresUrl: Parse<string> = (text) => {
   if (!URL.canParse(text)) return { reason: "not a URL" }
   const url = new URL(text)
   return url.protocol === "postgres:" || url.protocol === "postgresql:" ? text : { reason: "not a postgres:// URL" }
 }
 
+const percentDecodes = (text: string) => {
+  try {
+    decodeURIComponent(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
 const mqttUrl: Parse<string> = (text) => {
   if (!URL.canParse(text)) return { reason: "not a URL" }
-  const protocol = new URL(text).protocol
-  return ["mqtt:", "mqtts:", "tcp:", "tls:", "ws:", "wss:"].includes(protocol) ? text : { reason: "unsupported scheme" }
+  const url = new URL(text)
+  if (!["mqtt:", "mqtts:", "tcp:", "tls:", "ws:", "wss:"].includes(url.protocol)) return { reason: "unsupported scheme" }
+  // Credentials in the URL are percent-encoded (`:` as %3A, `@` as %40).
+  if (!percentDecodes(url.username) || !percentDecodes(url.password)) return { reason: "badly percent-encoded user name or password" }
+  return text
+}
+
+const corsOrigins: Parse<ReadonlyArray<string>> = (text) => {
+  const origins = text.split(",").map((s) => s.trim()).filter((s) => s !== "")
+  if (origins.length === 0) return { reason: "empty" }
+  if (origins.includes("*")) return origins.length === 1 ? ["*"] : { reason: "* cannot be combined with other origins" }
+  for (const origin of origins) {
+    if (!URL.canParse(origin) || new URL(origin).origin !== origin) return { reason: `${JSON.stringify(origin)} is not an origin like https://host[:port]` }
+  }
+  return origins
 }
 
 const segments = (text: string) => text.split(";").map((s) => s.trim()).filter((s) => s !== "")
@@ -144,17 +222,17 @@ const serverRegions: Parse<ReadonlyArray<RegionPool>> = (text) => {
   return pools
 }
 
-const serverRooms: Parse<ReadonlyMap<number, string>> = (text) => {
-  const pinned = new Map<number, string>()
+const serverRooms: Parse<ReadonlyMap<RoomId, string>> = (text) => {
+  const pinned = new Map<RoomId, string>()
   for (const segment of segments(text)) {
     const [rooms, gateway, extra] = segment.split(":").map((s) => s.trim())
     if (gateway === undefined || extra !== undefined) return { reason: `segment ${JSON.stringify(segment)} is not rooms:gateway` }
     if (!gatewayName.test(gateway)) return { reason: `invalid gateway name ${JSON.stringify(gateway)}` }
     for (const room of rooms!.split(",").map((s) => s.trim())) {
-      const n = integer(1)(room)
-      if (isReason(n)) return { reason: `${JSON.stringify(room)} is not a room number` }
-      if (pinned.has(n)) return { reason: `room ${n} is pinned twice` }
-      pinned.set(n, gateway)
+      const id = canonicalRoomId(room)
+      if (id === undefined) return { reason: `${JSON.stringify(room)} is not a room id` }
+      if (pinned.has(id)) return { reason: `room ${id} is pinned twice` }
+      pinned.set(id, gateway)
     }
   }
   return pinned
@@ -183,6 +261,7 @@ export const defaultJanusServers = Array.from({ length: 12 }, (_, i) => `gxy${i 
 
 const variables = {
   listen: variable(["LISTEN_ADDRESS"], "127.0.0.1:8081", "host:port, e.g. 127.0.0.1:8081 or :8081", listenAddress),
+  requestTimeout: variable(["REQUEST_TIMEOUT"], "30s", "a duration ≥ 1s, e.g. 30s", duration(1_000)),
   databaseUrl: variable(["DATABASE_URL", "DB_URL"], "", "postgres://user:password@host:port/database", postgresUrl, true),
   dataDir: variable(["DATA_DIR"], "./data", "a directory path", (t) => (t === "" ? { reason: "empty" } : t)),
   seed: variable(["SEED"], "demo", "demo or none", oneOf("demo", "none")),
@@ -203,8 +282,33 @@ const variables = {
   drainGrace: variable(["DRAIN_GRACE"], "30s", "a duration, e.g. 30s", duration(0)),
   assignmentTtl: variable(["ASSIGNMENT_TTL"], "2m", "a duration ≥ 1s, e.g. 2m", duration(1_000)),
   failoverWaitTime: variable(["FAILOVER_WAIT_TIME"], "5s", "a duration, e.g. 5s", duration(0)),
+  roomIdsAsStrings: variable(["ROOM_IDS_AS_STRINGS"], "false", "true or false", boolean),
+  corsOrigins: variable(["CORS_ORIGINS"], "*", "* or comma-separated origins, e.g. https://galaxy.example.org", corsOrigins),
   logFormat: variable(["LOG_FORMAT"], "logfmt", "logfmt or json", oneOf("logfmt", "json")),
-  logLevel: variable(["LOG_LEVEL"], "info", "debug, info, warn or error", oneOf("debug", "info", "warn", "error"))
+  logLevel: variable(["LOG_LEVEL"], "info", "debug, info, warn or error", oneOf("debug", "info", "warn", "error")),
+  auth: variable(["AUTH"], "", "none (authentication off), or unset", oneOf("none")),
+  authIssuer: variable(["AUTH_ISSUER"], "", "the identity provider's issuer URL, e.g. https://accounts.example.org/realms/main", httpUrl),
+  authJwksUrl: variable(["AUTH_JWKS_URL"], "", "the URL of the issuer's JSON Web Key Set", httpUrl),
+  authAudience: variable(["AUTH_AUDIENCE"], "", "the audience tokens must name (aud)", (t) => t),
+  authJwtSecret: variable(["AUTH_JWT_SECRET"], "", "an HS256 secret of at least 32 bytes", jwtSecret, true),
+  authJwksCooldown: variable(["AUTH_JWKS_COOLDOWN"], "30s", "a duration, e.g. 30s", duration(0)),
+  servicePassword: variable(["SERVICE_PASSWORD"], "", "the password of the user `service`", (t) => t, true),
+  metricsAuth: variable(["METRICS_AUTH"], "false", "true or false", boolean),
+  clusterRunnerAddress: variable(["CLUSTER_RUNNER_ADDRESS"], "", "host:port other processes reach this one at, or :port for this machine's own address", runnerAddress),
+  clusterListenAddress: variable(["CLUSTER_LISTEN_ADDRESS"], "", "host:port the runner listens on, e.g. 0.0.0.0:34431", listenAddress),
+  clusterShards: variable(["CLUSTER_SHARDS"], "300", "an integer ≥ 1, the same on every process", integer(1)),
+  clusterLockExpiration: variable(["CLUSTER_LOCK_EXPIRATION"], "5s", "a duration ≥ 1s, e.g. 5s", duration(1_000)),
+  clusterLockRefresh: variable(["CLUSTER_LOCK_REFRESH"], "1s", "a duration ≥ 100ms, e.g. 1s", duration(100)),
+  clusterHealthCheckInterval: variable(["CLUSTER_HEALTH_CHECK_INTERVAL"], "1s", "a duration ≥ 100ms, e.g. 1s", duration(100)),
+  realtimeAdapter: variable(
+    ["REALTIME_ADAPTER"],
+    "",
+    "memory (one process) or postgres (several processes on DATABASE_URL; the default with CLUSTER_RUNNER_ADDRESS)",
+    oneOf("memory", "postgres")
+  ),
+  accessLog: variable(["ACCESS_LOG"], "false", "true or false", boolean),
+  otelEndpoint: variable(["OTEL_EXPORTER_OTLP_ENDPOINT"], "", "the OTLP/HTTP collector's base URL, e.g. http://127.0.0.1:4318", httpUrl),
+  otelServiceName: variable(["OTEL_SERVICE_NAME"], "room-orchestrator", "a service name", (t) => (t === "" ? { reason: "empty" } : t))
 } satisfies { [K in keyof Settings]: Variable<unknown> }
 
 /** The variables with their defaults and forms, for the README and `--help`. */
@@ -224,6 +328,58 @@ const decodeVariable = <T>(v: Variable<T>, env: Readonly<Record<string, string |
     }))
 }
 
+// ---------------------------------------------------------------------------
+// The .env file: read with Node's own parser (the semantics of
+// `node --env-file`), the process environment winning over it. Node's parser
+// skips lines it cannot read; here such a line stops start-up instead, so a
+// typo never silently drops a setting.
+
+const envName = /^(?:export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=/
+
+/** The first line of a .env text that is not `NAME=value`, a comment or blank (multi-line quoted values allowed). */
+export const dotEnvProblem = (text: string): string | undefined => {
+  const lines = text.split(/\r?\n/)
+  let open: string | undefined
+  for (const [i, line] of lines.entries()) {
+    if (open !== undefined) {
+      if (line.includes(open)) open = undefined
+      continue
+    }
+    const trimmed = line.trim()
+    if (trimmed === "" || trimmed.startsWith("#")) continue
+    if (!envName.test(trimmed)) return `line ${i + 1} (${JSON.stringify(trimmed.slice(0, 40))}) is not NAME=value`
+    const value = trimmed.slice(trimmed.indexOf("=") + 1).trim()
+    const quote = value[0]
+    if ((quote === '"' || quote === "'" || quote === "`") && !value.slice(1).includes(quote)) open = quote
+  }
+  return open === undefined ? undefined : `a value opened with ${open} is never closed`
+}
+
+/**
+ * The environment the settings are read from: `env` over the variables of
+ * the `.env` file at `path` when there is one. A file that cannot be read or
+ * has a line that is not `NAME=value` is a ConfigError naming it.
+ */
+export const withDotEnv = (
+  env: Readonly<Record<string, string | undefined>>,
+  path = ".env"
+): Result.Result<Readonly<Record<string, string | undefined>>, ConfigError> => {
+  if (!existsSync(path)) return Result.succeed(env)
+  let text: string
+  try {
+    text = readFileSync(path, "utf8")
+  } catch (e) {
+    return Result.fail(new ConfigError({ variable: ".env", message: `Cannot read ${path}: ${e instanceof Error ? e.message : String(e)}` }))
+  }
+  const problem = dotEnvProblem(text)
+  if (problem !== undefined) return Result.fail(new ConfigError({ variable: ".env", message: `Invalid ${path}: ${problem}` }))
+  return Result.succeed({ ...parseEnv(text), ...env })
+}
+
+/** The settings of this process: its environment over ./.env. */
+export const settingsFromEnvironment = (): Result.Result<Settings, ConfigError> =>
+  Result.flatMap(withDotEnv(process.env), decodeSettings)
+
 /** Decodes the whole environment, or the first variable that is wrong. */
 export const decodeSettings = (env: Readonly<Record<string, string | undefined>>): Result.Result<Settings, ConfigError> => {
   const out: Record<string, unknown> = {}
@@ -235,7 +391,8 @@ export const decodeSettings = (env: Readonly<Record<string, string | undefined>>
   const settings = {
     ...out,
     serverRegions: out.serverRegions ?? [],
-    serverRooms: out.serverRooms ?? new Map()
+    serverRooms: out.serverRooms ?? new Map(),
+    realtimeAdapter: out.realtimeAdapter ?? (out.clusterRunnerAddress === undefined ? "memory" : "postgres")
   } as Settings
   return crossCheck(settings)
 }
@@ -261,8 +418,80 @@ const crossCheck = (settings: Settings): Result.Result<Settings, ConfigError> =>
       }))
     }
   }
-  return Result.succeed(settings)
+  return Result.flatMap(checkCluster(settings), checkAuth)
 }
+
+// Several processes share rooms through a real Postgres only; the lock must
+// be refreshed well before it expires or runners would lose shards.
+const checkCluster = (s: Settings): Result.Result<Settings, ConfigError> => {
+  if (s.realtimeAdapter === "postgres" && s.databaseUrl === undefined) {
+    return settingFailure(
+      "REALTIME_ADAPTER",
+      "Invalid REALTIME_ADAPTER=\"postgres\": it needs DATABASE_URL (the embedded database serves one process)"
+    )
+  }
+  if (s.clusterRunnerAddress === undefined) {
+    return s.clusterListenAddress === undefined
+      ? Result.succeed(s)
+      : settingFailure("CLUSTER_LISTEN_ADDRESS", "Invalid CLUSTER_LISTEN_ADDRESS: it needs CLUSTER_RUNNER_ADDRESS, the address other processes reach this one at")
+  }
+  if (s.databaseUrl === undefined) {
+    return settingFailure(
+      "CLUSTER_RUNNER_ADDRESS",
+      "Invalid CLUSTER_RUNNER_ADDRESS: several processes need DATABASE_URL, one Postgres they share (the embedded database serves one process)"
+    )
+  }
+  if (s.realtimeAdapter === "memory") {
+    return settingFailure(
+      "REALTIME_ADAPTER",
+      "Invalid REALTIME_ADAPTER=\"memory\": with CLUSTER_RUNNER_ADDRESS, broadcasts would not reach users connected to the other processes (leave it unset, or postgres)"
+    )
+  }
+  if (s.clusterLockRefresh * 2 > s.clusterLockExpiration) {
+    return settingFailure("CLUSTER_LOCK_REFRESH", "Invalid CLUSTER_LOCK_REFRESH: must be at most half of CLUSTER_LOCK_EXPIRATION")
+  }
+  return Result.succeed(s)
+}
+
+const settingFailure = (variable: string, message: string) => Result.fail(new ConfigError({ variable, message }))
+
+// Settings that would silently verify less than the operator meant are refused.
+const checkAuth = (s: Settings): Result.Result<Settings, ConfigError> => {
+  if (s.authJwksUrl !== undefined && s.authIssuer === undefined) {
+    return settingFailure("AUTH_JWKS_URL", "Invalid AUTH_JWKS_URL: it needs AUTH_ISSUER, the issuer its tokens must name")
+  }
+  if (s.authJwksUrl !== undefined && s.authJwtSecret !== undefined) {
+    return settingFailure("AUTH_JWKS_URL", "Invalid AUTH_JWKS_URL: tokens are verified with AUTH_JWT_SECRET (HS256) or with a key set, not both")
+  }
+  if (s.authAudience !== undefined && s.authIssuer === undefined && s.authJwtSecret === undefined) {
+    return settingFailure("AUTH_AUDIENCE", "Invalid AUTH_AUDIENCE: it needs AUTH_ISSUER or AUTH_JWT_SECRET")
+  }
+  return Result.succeed(s)
+}
+
+/** How requests are authenticated: `on` (credentials required), `off` (AUTH=none), `unset` (no setting). */
+export const authMode = (s: Settings): "on" | "off" | "unset" =>
+  s.auth === "none"
+    ? "off"
+    : s.authIssuer !== undefined || s.authJwtSecret !== undefined || s.servicePassword !== undefined
+    ? "on"
+    : "unset"
+
+/** A host that only this machine can reach. */
+export const isLoopback = (host: string): boolean =>
+  host === "localhost" || host === "::1" || /^(::ffff:)?127(\.\d{1,3}){3}$/.test(host)
+
+/**
+ * Secure by default: without any authentication setting the service serves
+ * only this machine; on any other address it refuses to start.
+ */
+export const checkExposure = (s: Settings): Result.Result<Settings, ConfigError> =>
+  authMode(s) === "unset" && !isLoopback(s.listen.host)
+    ? settingFailure(
+      "AUTH",
+      `Refusing to listen on ${s.listen.host}:${s.listen.port} without authentication: set AUTH_ISSUER (OIDC) or AUTH_JWT_SECRET (HS256), or AUTH=none to run open on purpose`
+    )
+    : Result.succeed(s)
 
 /** The decoded settings, as a service. */
 export class Config extends Context.Service<Config, Settings>()("room-orchestrator/Config") {

@@ -19,6 +19,7 @@ describe("configuration", () => {
   it("defaults match the specification", () => {
     const s = settings({})
     assert.deepStrictEqual(s.listen, { host: "127.0.0.1", port: 8081 })
+    assert.strictEqual(s.requestTimeout, 30_000)
     assert.strictEqual(s.databaseUrl, undefined)
     assert.strictEqual(s.mqttUrl, undefined)
     assert.strictEqual(s.dataDir, "./data")
@@ -50,7 +51,7 @@ describe("configuration", () => {
     ["SERVER_REGIONS", "IL:", "invalid gateway name"],
     ["SERVER_REGIONS", "IL:gxy1:gxy2", "is not COUNTRY:gateways"],
     ["SERVER_ROOMS", "2171:gxy5:gxy6", "is not rooms:gateway"],
-    ["SERVER_ROOMS", "abc:gxy5", "is not a room number"],
+    ["SERVER_ROOMS", "a b:gxy5", "is not a room id"],
     ["SERVER_ROOMS", "2171:gxy5;2171:gxy6", "room 2171 is pinned twice"],
     ["BALANCE_STRATEGY", "random", "unknown value"],
     ["LISTEN_ADDRESS", "127.0.0.1", "missing port"],
@@ -59,6 +60,7 @@ describe("configuration", () => {
     ["DRAIN_GRACE", "30", "not a duration"],
     ["DEAD_SESSION_PERIOD", "soon", "not a duration"],
     ["CLEAN_SESSIONS_INTERVAL", "1ms", "must be at least 100ms"],
+    ["REQUEST_TIMEOUT", "500ms", "must be at least 1s"],
     ["AVAILABLE_JANUS_SERVERS", "gxy1,,gxy2", "invalid gateway name"],
     ["AVAILABLE_JANUS_SERVERS", "gxy1,gxy1", "lists a gateway twice"],
     ["DATABASE_URL", "mysql://localhost/x", "not a postgres:// URL"],
@@ -92,9 +94,10 @@ describe("configuration", () => {
   })
 
   it("reads regions with country codes in any case, and pinned rooms", () => {
-    const s = settings({ SERVER_REGIONS: "il:gxy1, gxy2; US:gxy4;", SERVER_ROOMS: "2171,2172:gxy5;3000:gxy6", SCALE: "TRUE" })
+    const s = settings({ SERVER_REGIONS: "il:gxy1, gxy2; US:gxy4;", SERVER_ROOMS: "2171,02172:gxy5;3000,class-7b:gxy6", SCALE: "TRUE" })
     assert.deepStrictEqual(s.serverRegions, [{ country: "IL", gateways: ["gxy1", "gxy2"] }, { country: "US", gateways: ["gxy4"] }])
-    assert.deepStrictEqual([...s.serverRooms], [[2171, "gxy5"], [2172, "gxy5"], [3000, "gxy6"]])
+    // room ids in canonical form: digits without leading zeros, string ids as written
+    assert.deepStrictEqual([...s.serverRooms], [["2171", "gxy5"], ["2172", "gxy5"], ["3000", "gxy6"], ["class-7b", "gxy6"]])
     assert.strictEqual(s.scale, true)
   })
 

@@ -99,17 +99,17 @@ describe("start-up", () => {
   it.effect.skipIf(realPostgresUrl === undefined)("npm run seed, then start, on a fresh real Postgres database", () =>
     Effect.gen(function*() {
       const url = yield* freshPostgresUrl(realPostgresUrl!)
-      const seed = startService({ DATABASE_URL: url }, "src/db/seedCli.ts")
+      const seed = startService({ DATABASE_URL: url }, "src/cli/seed.ts")
       assert.strictEqual(yield* Effect.promise(() => seed.exited), 0)
       assert.include(seed.output(), "Seeded 12 gateways and 12 rooms")
-      const again = startService({ DATABASE_URL: url }, "src/db/seedCli.ts")
+      const again = startService({ DATABASE_URL: url }, "src/cli/seed.ts")
       assert.strictEqual(yield* Effect.promise(() => again.exited), 0)
       assert.include(again.output(), "Seeded 0 gateways and 0 rooms")
 
       const port = yield* Effect.promise(freePort)
       const s = start({ DATABASE_URL: url, LISTEN_ADDRESS: `127.0.0.1:${port}` })
       const ready = yield* Effect.promise(() => waitForHttp(`http://127.0.0.1:${port}/ready`, 30_000, s))
-      assert.deepStrictEqual(yield* Effect.promise(() => ready.json()), { status: "ready", database: "postgres", mqtt: "off" })
+      assert.deepStrictEqual(yield* Effect.promise(() => ready.json()), { status: "ready", database: "postgres", mqtt: "off", rooms: { runner: null, shards: 300, of: 300 } })
       s.child.kill("SIGTERM")
       assert.strictEqual(yield* Effect.promise(() => s.exited), 0)
       assert.notInclude(s.output(), "Demo data seeded", "a real database is seeded only on request")

@@ -1,20 +1,14 @@
 // npm run bench [-- --quick] [-- --out DIR]: the service (scale mode) and a
 // bare node:http baseline under the same traffic, in one run. Prints a
 // Markdown table and writes DIR/http.json (default bench/results).
+// With --processes N (and DATABASE_URL): one process against N of one
+// deployment instead (cluster.ts).
 import { mkdirSync, writeFileSync } from "node:fs"
 import { cpus, totalmem } from "node:os"
 import { join } from "node:path"
-import {
-  firstRoom,
-  gatewayOf,
-  liveRoom,
-  mixedNewRoom,
-  newRoom,
-  type Scenario,
-  scenarios,
-  type Sizes,
-  userBody
-} from "./scenarios.ts"
+import { compareProcesses } from "./cluster.ts"
+import { prepare } from "./prepare.ts"
+import { type Scenario, scenarios, type Sizes } from "./scenarios.ts"
 import { root, rssMiB, type Running, startBaseline, startService } from "./processes.ts"
 
 const quick = process.argv.includes("--quick")
@@ -24,43 +18,6 @@ const outDir = outIndex > 0 ? process.argv[outIndex + 1]! : join(root, "bench/re
 const sizes: Sizes = quick
   ? { newRooms: 1_000, liveRooms: 100, usersPerRoom: 10, seconds: 4, connections: 10 }
   : { newRooms: 10_000, liveRooms: 1_000, usersPerRoom: 10, seconds: 15, connections: 20 }
-
-/** Runs `f` over `items`, `width` at a time. */
-const pool = async <A>(items: ReadonlyArray<A>, width: number, f: (a: A) => Promise<void>) => {
-  let next = 0
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await f(items[next++]!)
-  }))
-}
-
-const send = async (base: string, method: string, path: string, body?: string) => {
-  const response = await fetch(base + path, {
-    method,
-    ...(body === undefined ? {} : { body, headers: { "content-type": "application/json" } })
-  })
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`)
-  await response.arrayBuffer()
-}
-
-const range = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i))
-
-/** Creates every room the scenarios use, assigns the sticky ones and fills the live ones with users. */
-const prepare = async (base: string) => {
-  const rooms = [
-    ...range(sizes.liveRooms, liveRoom),
-    ...range(sizes.newRooms, (i) => newRoom(sizes, i)),
-    ...range(sizes.newRooms, (i) => mixedNewRoom(sizes, i))
-  ]
-  await pool(rooms, 16, (room) =>
-    send(base, "POST", "/admin/rooms", JSON.stringify({ room, name: `Bench room ${room - firstRoom}`, default_gateway: gatewayOf(room) })))
-  await pool(range(sizes.liveRooms, liveRoom), 16, (room) => send(base, "POST", "/v2/room_server", JSON.stringify({ room })))
-  const users = range(sizes.liveRooms * sizes.usersPerRoom, (i) => i)
-  await pool(users, 16, (i) => {
-    const room = liveRoom(Math.floor(i / sizes.usersPerRoom))
-    const user = i % sizes.usersPerRoom
-    return send(base, "PUT", `/users/bench-${room}-${user}`, userBody(room, user))
-  })
-}
 
 interface Row {
   readonly scenario: string
@@ -99,7 +56,7 @@ const main = async () => {
   const baseline = await startBaseline(sizes.liveRooms)
   const rows: Array<Row> = []
   try {
-    await prepare(service.base)
+    await prepare(service.base, sizes)
     for (const scenario of scenarios) {
       rows.push(await measure(scenario, "service", service))
       rows.push(await measure(scenario, "baseline", baseline))
@@ -136,4 +93,6 @@ const main = async () => {
   }
 }
 
-await main()
+const processesIndex = process.argv.indexOf("--processes")
+if (processesIndex > 0) await compareProcesses(Number(process.argv[processesIndex + 1]), sizes, outDir, quick)
+else await main()

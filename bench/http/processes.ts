@@ -62,38 +62,78 @@ const waitReady = async (url: string, child: ChildProcess, output: () => string)
   }
 }
 
-/** The service in scale mode, on a fresh database; answers when /ready. */
-export const startService = async (env: Record<string, string>): Promise<Running & { database: string }> => {
-  const port = await freePort()
+export interface Database {
+  readonly env: Record<string, string>
+  readonly describe: string
+  readonly drop: () => void
+}
+
+/** A fresh database: an embedded one in a temporary directory, or a new one on DATABASE_URL's server, seeded. */
+export const freshDatabase = (): Database => {
   const serverUrl = process.env.DATABASE_URL
-  let database: Record<string, string>
-  let cleanup: () => void
-  let describe: string
   if (serverUrl === undefined) {
     const dir = mkdtempSync(join(tmpdir(), "room-orchestrator-bench-"))
-    database = { DATA_DIR: join(dir, "data") }
-    cleanup = () => rmSync(dir, { recursive: true, force: true })
-    describe = "embedded (PGlite)"
-  } else {
-    const name = `room_orchestrator_bench_${process.pid}`
-    const admin = new URL(serverUrl)
-    const psql = (sql: string) =>
-      execFileSync("psql", ["-h", admin.hostname, "-p", admin.port || "5432", "-U", admin.username || "postgres", "-d", admin.pathname.slice(1) || "postgres", "-qc", sql])
-    psql(`CREATE DATABASE ${name}`)
-    const url = new URL(serverUrl)
-    url.pathname = `/${name}`
-    database = { DATABASE_URL: url.toString() }
-    execFileSync(process.execPath, ["--import", "tsx", "src/db/seedCli.ts"], { cwd: root, env: { ...process.env, ...database, LOG_LEVEL: "warn" } })
-    cleanup = () => psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-    describe = `Postgres at ${admin.hostname}:${admin.port || 5432}`
+    return { env: { DATA_DIR: join(dir, "data") }, describe: "embedded (PGlite)", drop: () => rmSync(dir, { recursive: true, force: true }) }
   }
-  const child = node("src/main.ts", [], { ...database, LISTEN_ADDRESS: `127.0.0.1:${port}`, LOG_LEVEL: "warn", ...env })
+  const name = `room_orchestrator_bench_${process.pid}_${Date.now()}`
+  const admin = new URL(serverUrl)
+  const psql = (sql: string) =>
+    execFileSync("psql", ["-h", admin.hostname, "-p", admin.port || "5432", "-U", admin.username || "postgres", "-d", admin.pathname.slice(1) || "postgres", "-qc", sql])
+  psql(`CREATE DATABASE ${name}`)
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  const env = { DATABASE_URL: url.toString() }
+  execFileSync(process.execPath, ["--import", "tsx", "src/cli/seed.ts"], { cwd: root, env: { ...process.env, ...env, LOG_LEVEL: "warn" } })
+  return { env, describe: `Postgres at ${admin.hostname}:${admin.port || 5432}`, drop: () => psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }
+}
+
+/** The service in scale mode on `database`; answers when /ready. */
+export const startServiceOn = async (database: Database, env: Record<string, string>): Promise<Running> => {
+  const port = await freePort()
+  const child = node("src/main.ts", [], { ...database.env, LISTEN_ADDRESS: `127.0.0.1:${port}`, LOG_LEVEL: "warn", ...env })
   let output = ""
   child.stdout!.on("data", (d) => (output += d))
   child.stderr!.on("data", (d) => (output += d))
   const base = `http://127.0.0.1:${port}`
   await waitReady(`${base}/ready`, child, () => output)
-  return { child, base, database: describe, stop: stopper(child, cleanup) }
+  return { child, base, stop: stopper(child) }
+}
+
+/** The service in scale mode, on a fresh database of its own; answers when /ready. */
+export const startService = async (env: Record<string, string>): Promise<Running & { database: string }> => {
+  const database = freshDatabase()
+  const running = await startServiceOn(database, env)
+  return {
+    ...running,
+    database: database.describe,
+    stop: async () => {
+      await running.stop()
+      database.drop()
+    }
+  }
+}
+
+/** `count` processes of one deployment on one fresh Postgres database, each a cluster runner. */
+export const startDeployment = async (count: number, env: Record<string, string>) => {
+  const database = freshDatabase()
+  const members = await Promise.all(Array.from({ length: count }, async () =>
+    startServiceOn(database, { ...env, CLUSTER_RUNNER_ADDRESS: `127.0.0.1:${await freePort()}` })))
+  // until every shard is held and each process holds some
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    const shares = await Promise.all(members.map(async (m) => ((await (await fetch(`${m.base}/ready`)).json()) as { rooms: { shards: number; of: number } }).rooms))
+    if (shares.reduce((n, s) => n + s.shards, 0) === shares[0]!.of && shares.every((s) => s.shards > 0)) break
+    if (Date.now() > deadline) throw new Error(`shards not settled: ${JSON.stringify(shares)}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  return {
+    members,
+    database: database.describe,
+    stop: async () => {
+      await Promise.all(members.map((m) => m.stop()))
+      database.drop()
+    }
+  }
 }
 
 /** The bare node:http baseline; `rooms` sizes its GET /rooms answer. */

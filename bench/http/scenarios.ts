@@ -37,11 +37,12 @@ const pick = (n: number) => Math.floor(Math.random() * n)
 export interface Scenario {
   readonly name: string
   readonly describe: string
-  readonly run: (base: string, sizes: Sizes) => Promise<autocannon.Result>
+  /** Against one process, or several (connections spread over them). */
+  readonly run: (base: string | ReadonlyArray<string>, sizes: Sizes) => Promise<autocannon.Result>
 }
 
-const cannon = (base: string, sizes: Sizes, options: Partial<autocannon.Options>) =>
-  autocannon({ url: base, connections: sizes.connections, duration: sizes.seconds, ...options } as autocannon.Options)
+const cannon = (base: string | ReadonlyArray<string>, sizes: Sizes, options: Partial<autocannon.Options>) =>
+  autocannon({ url: typeof base === "string" ? base : [...base], connections: sizes.connections, duration: sizes.seconds, ...options } as autocannon.Options)
 
 export const scenarios: ReadonlyArray<Scenario> = [
   {

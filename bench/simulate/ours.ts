@@ -1,10 +1,12 @@
 // Our service in the simulation: each room is the real room machine, stepped
-// with src/rooms/lifecycle.ts, and placed by the real balancer. Placement is
-// atomic, as under the service's placement lock: loads are always current.
+// by the same interpreter as the service (machines/step.ts), and placed by the
+// real balancer. Placement is atomic, as under the service's placement lock:
+// loads are always current.
 import type { RoomEvent } from "../../machines/room.machine.ts"
+import type { GatewayRequest } from "../../machines/step.ts"
 import { type GatewayLoad, type Policy, roomLoad, selectGateway } from "../../src/balancer/select.ts"
 import type { BalanceStrategy } from "../../src/config.ts"
-import { configuredMachine, newLife, type RoomLife, step, type Timer } from "../../src/rooms/lifecycle.ts"
+import { configuredMachine, newSnapshot, type RoomSnapshot, step, type TimerEvent } from "../../machines/step.ts"
 import { makeAgenda } from "./agenda.ts"
 import { makeTally, type Moved, type Placements, type Setup } from "./strategies.ts"
 
@@ -21,7 +23,7 @@ export const oursPlacements = (setup: Setup, strategy: BalanceStrategy): Placeme
     pinned: new Map(),
     strategy
   }
-  const rooms = new Map<number, RoomLife>()
+  const rooms = new Map<number, RoomSnapshot>()
   /** The assignment rows (room → gateway), written as the machine records and releases them. */
   const assigned = new Map<number, string>()
   const online = new Map(setup.gateways.map((g) => [g, true]))
@@ -49,27 +51,33 @@ export const oursPlacements = (setup: Setup, strategy: BalanceStrategy): Placeme
     }))
   }
 
-  // Mirrors the Room entity (src/rooms/host.ts): step, write the assignment,
-  // arm timers, and when the machine asks, run the balancer and feed it back.
-  const apply = (room: number, event: RoomEvent | Timer["event"], now: number): RoomLife => {
-    const before = rooms.get(room) ?? newLife(machine, room)
-    const s = step(machine, before, event, now)
-    rooms.set(room, s.life)
-    if (s.assignment.kind === "record") assigned.set(room, s.assignment.gateway)
-    else if (s.assignment.kind === "release") assigned.delete(room)
-    if (s.released !== undefined) tally.bump(`released: ${s.released}`, now)
-    for (const [id, t] of Object.entries(s.life.timers)) {
-      if (before.timers[id]?.at !== t.at) timers.add(t.at, { room, type: t.event.type })
+  // Carries out a step's effects as the Room entity does (src/rooms/room.ts):
+  // write or release the assignment, keep the timers, and when the machine
+  // asks, run the balancer and step its answer.
+  const apply = (room: number, event: RoomEvent | TimerEvent, now: number): RoomSnapshot => {
+    const before = rooms.get(room) ?? newSnapshot(machine, String(room))
+    const { snapshot, effects } = step(machine, before, event, now)
+    rooms.set(room, snapshot)
+    let select: GatewayRequest | undefined
+    for (const e of effects) {
+      switch (e._tag) {
+        case "WriteAssignment":
+          assigned.set(room, e.gateway)
+          break
+        case "ReleaseAssignment":
+          assigned.delete(room)
+          tally.bump(`released: ${e.reason}`, now)
+          break
+        case "Schedule":
+          timers.add(e.timer.at, { room, type: e.timer.event.type })
+          break
+        case "SelectGateway":
+          select = e.request
+          break
+      }
     }
-    if (!s.selectGateway) return s.life
-    const c = s.life.context
-    const selection = selectGateway(loads(room), policy, {
-      room,
-      country: c.country ?? undefined,
-      region: c.region ?? undefined,
-      avoid: c.avoid ?? undefined,
-      users: c.sessions.length
-    })
+    if (select === undefined) return snapshot
+    const selection = selectGateway(loads(room), policy, { room: String(room), ...select })
     placedByLastStep = selection._tag === "Chosen"
     return apply(
       room,
@@ -124,7 +132,7 @@ export const oursPlacements = (setup: Setup, strategy: BalanceStrategy): Placeme
         const { room, type } = timers.pop()!.item
         const life = rooms.get(room)
         const live = life !== undefined && Object.values(life.timers).some((t) => t.event.type === type && t.at === at)
-        if (live) apply(room, { type }, at)
+        if (live) apply(room, { type } as TimerEvent, at)
       }
     },
     counters: tally.counts

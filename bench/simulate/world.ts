@@ -87,7 +87,9 @@ export const simulate = (trace: Trace, strategy: Strategy, sampleStep: number): 
     const first = user.legs[0]!
     const p: Person = { user, leg: 0, phase: "asking", legEnd: user.requestAt + first.connectDelay + first.stay, gateway: undefined, hasSession: false, displaced: undefined, attempts: 0, epoch: 0 }
     people.set(user.id, p)
-    inRoom.set(user.room, [...(inRoom.get(user.room) ?? []), p])
+    const roommates = inRoom.get(user.room)
+    if (roommates === undefined) inRoom.set(user.room, [p])
+    else roommates.push(p)
     schedule(p, "request", user.requestAt)
   }
   for (const o of trace.outages) {

@@ -5,6 +5,7 @@
 // an operator asks when a decision surprises them); `selectGateway` is its
 // first entry.
 import type { BalanceStrategy, RegionPool } from "../config.ts"
+import type { RoomId } from "../domain/room.ts"
 
 export interface GatewayLoad {
   readonly name: string
@@ -25,12 +26,12 @@ export interface Policy {
   readonly available: ReadonlyArray<string>
   readonly avgRoomOccupancy: number
   readonly regions: ReadonlyArray<RegionPool>
-  readonly pinned: ReadonlyMap<number, string>
+  readonly pinned: ReadonlyMap<RoomId, string>
   readonly strategy: BalanceStrategy
 }
 
 export interface PlacementRequest {
-  readonly room: number
+  readonly room: RoomId
   /** The caller's country (any case). */
   readonly country: string | undefined
   /** A region to keep (a room moved by failover stays in its region). */

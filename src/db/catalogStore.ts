@@ -1,66 +1,95 @@
-// Rooms as the catalog (the "factory settings"): number, name, default
-// gateway, region, join code, flags. Read whole into memory by RoomCatalog.
-import { Context, Effect, Layer } from "effect"
-import { SqlClient, type Statement } from "effect/sql"
+// Rooms as the catalog (the "factory settings"): id, name, default
+// gateway, region, join code, flags, extra. Read whole into memory by RoomCatalog.
+import { Context, Effect, Layer, Schema } from "effect"
+import { SqlClient, type SqlError, type Statement } from "effect/sql"
+import type { DatabaseUnavailable } from "../domain/errors.ts"
+import type { RoomId } from "../domain/room.ts"
+import { decodeRow, idOf, unavailable } from "./failure.ts"
 
-export interface CatalogRow {
-  readonly id: number
-  readonly room: number
-  readonly name: string
-  readonly region: string | null
-  readonly joinCode: string
-  readonly disabled: boolean
-  readonly defaultGatewayId: number | null
+const CatalogRowSchema = Schema.Struct({
+  id: Schema.Number,
+  room: Schema.String,
+  name: Schema.String,
+  region: Schema.NullOr(Schema.String),
+  /** gxydb-api's free-form room data (JSON), null when never set. */
+  extra: Schema.Unknown,
+  joinCode: Schema.String,
+  disabled: Schema.Boolean,
+  /** Seed 003's flag: a user must be let in before joining (stored and shown). */
+  requireAccessBeforeJoining: Schema.Boolean,
+  defaultGatewayId: Schema.NullOr(Schema.Number),
   /** NULL when the default gateway is unset or does not exist. */
-  readonly defaultGateway: string | null
-  readonly defaultGatewayEnabled: boolean | null
-  readonly createdAt: Date
-  readonly updatedAt: Date
-}
+  defaultGateway: Schema.NullOr(Schema.String),
+  defaultGatewayEnabled: Schema.NullOr(Schema.Boolean),
+  createdAt: Schema.Date,
+  updatedAt: Schema.Date
+})
+export type CatalogRow = typeof CatalogRowSchema.Type
+
+const decodeCatalogRow = decodeRow(CatalogRowSchema, "rooms", idOf)
 
 export interface RoomInput {
-  readonly room: number
+  readonly room: RoomId
   readonly name: string
+  readonly extra: unknown
   readonly defaultGateway: string | null
   readonly region: string | null
   readonly disabled: boolean
   readonly joinCode: string
+  readonly requireAccessBeforeJoining?: boolean | undefined
 }
 
-export type RoomPatch = Partial<Omit<RoomInput, "room" | "joinCode">>
+export type RoomPatch = Partial<Omit<RoomInput, "room" | "joinCode" | "requireAccessBeforeJoining">>
+
+/** JSON text for a jsonb parameter; SQL NULL for null/undefined. */
+export const jsonOrNull = (value: unknown): string | null =>
+  value === undefined || value === null ? null : JSON.stringify(value)
 
 /** Why a write was refused. */
 export type RoomWriteProblem = "exists" | "unknown gateway" | "join code taken" | "not found"
 
 export class CatalogStore extends Context.Service<CatalogStore, {
-  readonly rooms: Effect.Effect<ReadonlyArray<CatalogRow>>
-  /** Live users per room id (distinct users with a live session). */
-  readonly userCounts: Effect.Effect<ReadonlyMap<number, number>>
-  readonly create: (input: RoomInput) => Effect.Effect<CatalogRow | RoomWriteProblem>
-  readonly update: (room: number, patch: RoomPatch) => Effect.Effect<CatalogRow | RoomWriteProblem>
+  /** Every room; a row that cannot be read is skipped and logged, naming it, so the others still load. */
+  readonly rooms: Effect.Effect<ReadonlyArray<CatalogRow>, DatabaseUnavailable>
+  /** Live sessions per room row id (gxydb-api counts connections, not distinct users), and whether any has a question. */
+  readonly userCounts: Effect.Effect<ReadonlyMap<number, { readonly users: number; readonly questions: boolean }>, DatabaseUnavailable>
+  readonly create: (input: RoomInput) => Effect.Effect<CatalogRow | RoomWriteProblem, DatabaseUnavailable>
+  readonly update: (room: RoomId, patch: RoomPatch) => Effect.Effect<CatalogRow | RoomWriteProblem, DatabaseUnavailable>
   /** Marks the room removed (its history stays). */
-  readonly remove: (room: number) => Effect.Effect<boolean>
+  readonly remove: (room: RoomId) => Effect.Effect<boolean, DatabaseUnavailable>
 }>()("room-orchestrator/CatalogStore") {
   static readonly layer = Layer.effect(CatalogStore, Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
 
     const select = (where: Statement.Fragment) =>
-      sql<CatalogRow>`
-        SELECT r.id::int AS id, r.room::int AS room, r.name, r.region, r.join_code AS "joinCode", r.disabled,
+      sql`
+        SELECT r.id::int AS id, r.room, r.name, r.region, r.extra, r.join_code AS "joinCode", r.disabled,
+               r.require_access_before_joining AS "requireAccessBeforeJoining",
                r.default_gateway_id::int AS "defaultGatewayId", g.name AS "defaultGateway",
                g.enabled AS "defaultGatewayEnabled", r.created_at AS "createdAt", r.updated_at AS "updatedAt"
         FROM rooms r LEFT JOIN gateways g ON g.id = r.default_gateway_id
         WHERE r.removed_at IS NULL AND ${where}
-        ORDER BY r.room`.pipe(Effect.orDie)
+        ORDER BY r.room`.pipe(
+        unavailable("CatalogStore.rooms"),
+        Effect.flatMap((rows) =>
+          Effect.forEach(rows, (raw) =>
+            decodeCatalogRow(raw).pipe(
+              Effect.map((row): ReadonlyArray<CatalogRow> => [row]),
+              Effect.catch((e) =>
+                Effect.as(Effect.logWarning("Skipped a stored row that cannot be read").pipe(Effect.annotateLogs({ table: e.table, row: e.row, problem: e.problem })), [])
+              )
+            ))),
+        Effect.map((lists) => lists.flat())
+      )
 
     const rooms = select(sql`true`)
-    const one = (room: number) => Effect.map(select(sql`r.room = ${room}`), (rows) => rows[0])
+    const one = (room: RoomId) => Effect.map(select(sql`r.room = ${room}`), (rows) => rows[0])
 
-    const userCounts = sql<{ roomId: number; users: number }>`
-      SELECT room_id::int AS "roomId", count(DISTINCT user_id)::int AS users
+    const userCounts = sql<{ roomId: number; users: number; questions: boolean }>`
+      SELECT room_id::int AS "roomId", count(*)::int AS users, bool_or(question) AS questions
       FROM sessions WHERE removed_at IS NULL AND room_id IS NOT NULL GROUP BY room_id`.pipe(
-      Effect.map((rows) => new Map(rows.map((r) => [r.roomId, r.users]))),
-      Effect.orDie
+      Effect.map((rows) => new Map(rows.map((r) => [r.roomId, { users: r.users, questions: r.questions }]))),
+      unavailable("CatalogStore.userCounts")
     )
 
     const gatewayId = (name: string | null) =>
@@ -68,19 +97,17 @@ export class CatalogStore extends Context.Service<CatalogStore, {
         ? Effect.succeed<number | null | undefined>(null)
         : sql<{ id: number }>`SELECT id::int AS id FROM gateways WHERE name = ${name}`.pipe(
           Effect.map((rows) => rows[0]?.id),
-          Effect.orDie
+          unavailable("CatalogStore.gatewayId")
         )
 
-    // Unique violations become the problem they mean; anything else is a fault.
-    const refusing = <A>(write: Effect.Effect<A, unknown>) =>
+    // Unique violations become the problem they mean; anything else is the database failing.
+    const refusing = <A>(write: Effect.Effect<A, SqlError.SqlError>) =>
       write.pipe(
-        Effect.catch((e): Effect.Effect<A | RoomWriteProblem> => {
-          const reason = (e as { reason?: { _tag?: string; constraint?: string } }).reason
-          if (reason?._tag === "UniqueViolation") {
-            return Effect.succeed(reason.constraint === "rooms_join_code_key" ? "join code taken" : "exists")
-          }
-          return Effect.die(e)
-        })
+        Effect.catchIf(
+          (e) => e.reason._tag === "UniqueViolation",
+          (e) => Effect.succeed<RoomWriteProblem>((e.reason as { constraint?: string }).constraint === "rooms_join_code_key" ? "join code taken" : "exists")
+        ),
+        unavailable("CatalogStore.write")
       )
 
     const create = (input: RoomInput) =>
@@ -88,14 +115,15 @@ export class CatalogStore extends Context.Service<CatalogStore, {
         const gateway = yield* gatewayId(input.defaultGateway)
         if (gateway === undefined) return "unknown gateway" as const
         const write = sql`
-          INSERT INTO rooms (room, name, default_gateway_id, region, disabled, join_code)
-          VALUES (${input.room}, ${input.name}, ${gateway}, ${input.region}, ${input.disabled}, ${input.joinCode})`
+          INSERT INTO rooms (room, name, default_gateway_id, region, disabled, join_code, extra, require_access_before_joining)
+          VALUES (${input.room}, ${input.name}, ${gateway}, ${input.region}, ${input.disabled}, ${input.joinCode},
+                  ${jsonOrNull(input.extra)}::jsonb, ${input.requireAccessBeforeJoining ?? false})`
         const outcome = yield* refusing(write)
         if (typeof outcome === "string") return outcome
         return (yield* one(input.room))!
       })
 
-    const update = (room: number, patch: RoomPatch) =>
+    const update = (room: RoomId, patch: RoomPatch) =>
       Effect.gen(function*() {
         const current = yield* one(room)
         if (current === undefined) return "not found" as const
@@ -107,15 +135,16 @@ export class CatalogStore extends Context.Service<CatalogStore, {
             default_gateway_id = ${gateway},
             region = ${patch.region === undefined ? current.region : patch.region},
             disabled = ${patch.disabled ?? current.disabled},
+            extra = ${patch.extra === undefined ? jsonOrNull(current.extra) : jsonOrNull(patch.extra)}::jsonb,
             updated_at = now()
-          WHERE id = ${current.id}`.pipe(Effect.orDie)
+          WHERE id = ${current.id}`.pipe(unavailable("CatalogStore.update"))
         return (yield* one(room))!
       })
 
-    const remove = (room: number) =>
+    const remove = (room: RoomId) =>
       sql`UPDATE rooms SET removed_at = now(), updated_at = now() WHERE room = ${room} AND removed_at IS NULL RETURNING id`.pipe(
         Effect.map((rows) => rows.length > 0),
-        Effect.orDie
+        unavailable("CatalogStore.remove")
       )
 
     return { rooms, userCounts, create, update, remove }

@@ -1,150 +1,265 @@
-// A room's stored lifecycle: its row, its machine snapshot, its transition
-// log and its assignment. A transition and the assignment change it implies
-// are written in one transaction.
-import { Context, Effect, Layer } from "effect"
+// A room's stored lifecycle: its row, its machine snapshot, its history and
+// its assignment. The assignment row is written only here, by the commit of
+// the room's own step, together with the history rows and the snapshot.
+import { Context, Effect, Layer, Schema } from "effect"
 import { SqlClient } from "effect/sql"
-import { upsertAssignment } from "./assignmentSql.ts"
+import type { SessionOnGateway } from "../../machines/room.machine.ts"
+import type { HistoryRow, RoomEffect, RoomSnapshot } from "../../machines/step.ts"
+import type { DatabaseUnavailable } from "../domain/errors.ts"
+import type { RoomId } from "../domain/room.ts"
+import { decodeRow, idOf, StoredRowInvalid, unavailable } from "./failure.ts"
 
-export interface RoomRow {
-  readonly id: number
-  readonly room: number
-  readonly name: string
-  readonly region: string | null
-  readonly disabled: boolean
-}
+/** The stored room is not the one a write started from: another process (or a hand edit) changed it. */
+export class StaleRoom extends Schema.TaggedError<StaleRoom>()("StaleRoom", {
+  roomId: Schema.Number,
+  version: Schema.NullOr(Schema.Number)
+}) {}
 
-export interface StoredMachine {
-  readonly seq: number
-  readonly state: string
-  readonly snapshot: unknown
-}
+const RoomRowSchema = Schema.Struct({
+  id: Schema.Number,
+  room: Schema.String,
+  name: Schema.String,
+  region: Schema.NullOr(Schema.String),
+  disabled: Schema.Boolean
+})
+export type RoomRow = typeof RoomRowSchema.Type
 
-export interface StoredAssignment {
-  readonly gateway: string
-  readonly region: string | null
-  readonly assignedAt: Date
-  readonly lastUsedAt: Date
-}
+const Timer = Schema.Struct({ event: Schema.Struct({ type: Schema.TemplateLiteral(["xstate.after.", Schema.String]) }), at: Schema.Number })
 
-export interface TransitionRow {
-  readonly seq: number
-  readonly from: string
-  readonly event: string
-  readonly to: string
-  readonly gateway: string | null
+/** The snapshot column: what `machines/step.ts` keeps of a room. */
+export const StoredSnapshot = Schema.Struct({
+  state: Schema.Literals(["idle", "assigning", "assigned", "draining"]),
+  context: Schema.Struct({
+    room: Schema.String,
+    gateway: Schema.NullOr(Schema.String),
+    region: Schema.NullOr(Schema.String),
+    country: Schema.NullOr(Schema.String),
+    sessions: Schema.Array(Schema.String),
+    avoid: Schema.NullOr(Schema.String),
+    renewedAt: Schema.optionalKey(Schema.Number),
+    touchedAt: Schema.optionalKey(Schema.Number),
+    since: Schema.optionalKey(Schema.Number)
+  }),
+  timers: Schema.Record(Schema.String, Timer),
+  seq: Schema.optionalKey(Schema.Number)
+})
+
+const StoredMachine = Schema.Struct({ room_id: Schema.Number, seq: Schema.Number, version: Schema.Number, snapshot: StoredSnapshot })
+const StoredVersion = Schema.Struct({ version: Schema.Number })
+const decodeMachine = decodeRow(StoredMachine, "room_snapshots", (raw) => `room_id=${String((raw as { room_id?: unknown }).room_id)}`)
+
+const StoredAssignment = Schema.Struct({ gateway: Schema.String, region: Schema.NullOr(Schema.String) })
+
+export interface TransitionRow extends Omit<HistoryRow, "sessions"> {
+  readonly sessions: number | null
   readonly at: Date
 }
 
-export type AssignmentChange =
-  | { readonly kind: "record"; readonly gateway: string; readonly region: string | null; readonly users: number }
-  | { readonly kind: "touch" }
-  | { readonly kind: "release" }
-  | { readonly kind: "none" }
+/** The snapshot as stored, with the version a write must name to replace it. */
+export interface StoredMachineRow {
+  /** What the snapshot column holds, or why it cannot be read. */
+  readonly snapshot: RoomSnapshot | StoredRowInvalid
+  readonly version: number
+}
 
+/** What one step (or a step and the balancer's answer) writes. */
 export interface Commit {
-  /** The transition to append (only when the state or gateway changed). */
-  readonly transition: Omit<TransitionRow, "at"> | undefined
-  readonly seq: number
-  readonly state: string
-  readonly snapshot: unknown
-  readonly deadlineAt: Date | null
-  readonly assignment: AssignmentChange
-  /** The room's session count, kept on its assignment (its share of the gateway's load). */
-  readonly users: number
+  /** The version of the snapshot the step started from; null when none is stored. */
+  readonly version: number | null
+  readonly snapshot: RoomSnapshot
+  /** When its earliest timer fires. */
+  readonly deadline: Date | null
+  readonly effects: ReadonlyArray<RoomEffect>
 }
 
 export class RoomStore extends Context.Service<RoomStore, {
-  readonly findRoom: (room: number) => Effect.Effect<RoomRow | undefined>
-  readonly loadMachine: (roomId: number) => Effect.Effect<StoredMachine | undefined>
-  readonly loadAssignment: (roomId: number) => Effect.Effect<StoredAssignment | undefined>
-  readonly commit: (roomId: number, commit: Commit) => Effect.Effect<void>
-  readonly touch: (roomId: number) => Effect.Effect<void>
-  readonly transitions: (roomId: number) => Effect.Effect<ReadonlyArray<TransitionRow>>
-  /** The room's live sessions with the gateway each is on. */
-  readonly liveSessions: (roomId: number) => Effect.Effect<ReadonlyArray<{ readonly session: string; readonly gateway: string }>>
-  /** Room numbers whose machine has a timer due at `now`. */
-  readonly dueRooms: (now: Date) => Effect.Effect<ReadonlyArray<number>>
+  readonly findRoom: (room: RoomId) => Effect.Effect<RoomRow | undefined, DatabaseUnavailable | StoredRowInvalid>
+  /** The stored snapshot and its version; undefined when there is none. */
+  readonly loadSnapshot: (roomId: number) => Effect.Effect<StoredMachineRow | undefined, DatabaseUnavailable>
+  /** How many history rows the room has (a rebuilt snapshot continues after them). */
+  readonly historyLength: (roomId: number) => Effect.Effect<number, DatabaseUnavailable>
+  readonly loadAssignment: (roomId: number) => Effect.Effect<{ readonly gateway: string; readonly region: string | null } | null, DatabaseUnavailable>
+  /** The room's live sessions with the gateway each is on, as the sessions table holds them. */
+  readonly liveSessions: (roomId: number) => Effect.Effect<ReadonlyArray<SessionOnGateway>, DatabaseUnavailable>
+  /** The gateway of every assigned room. */
+  readonly assignments: Effect.Effect<ReadonlyMap<RoomId, string>, DatabaseUnavailable>
+  /**
+   * Writes a step's snapshot and effects, inside the caller's transaction;
+   * answers the snapshot's new version. Fails with StaleRoom (writing
+   * nothing once the transaction rolls back) when the stored version is no
+   * longer the one the step started from.
+   */
+  readonly write: (roomId: number, commit: Commit) => Effect.Effect<number, DatabaseUnavailable | StaleRoom>
+  /** Like `write`, in a transaction of its own. */
+  readonly commit: (roomId: number, commit: Commit) => Effect.Effect<number, DatabaseUnavailable | StaleRoom>
+  readonly transitions: (roomId: number) => Effect.Effect<ReadonlyArray<TransitionRow>, DatabaseUnavailable>
+  /** Ids of rooms whose machine has a timer due at `now`. */
+  readonly dueRooms: (now: Date) => Effect.Effect<ReadonlyArray<RoomId>, DatabaseUnavailable>
+  /** Ids of rooms whose machine counts other sessions than the sessions table holds. */
+  readonly miscounted: Effect.Effect<ReadonlyArray<RoomId>, DatabaseUnavailable>
 }>()("room-orchestrator/RoomStore") {
   static readonly layer = Layer.effect(RoomStore, Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    const decodeRoom = decodeRow(RoomRowSchema, "rooms", idOf)
+    const decodeAssignment = decodeRow(StoredAssignment, "room_server_assignments", () => "?")
+    const decodeVersion = decodeRow(StoredVersion, "room_snapshots", (raw) => `room_id=${String((raw as { room_id?: unknown }).room_id)}`)
 
-    const findRoom = (room: number) =>
-      sql<RoomRow>`
-        SELECT id::int AS id, room::int AS room, name, region, disabled
-        FROM rooms WHERE room = ${room} AND removed_at IS NULL`.pipe(
-        Effect.map((rows) => rows[0]),
-        Effect.orDie
+    const findRoom = (room: RoomId) =>
+      sql`SELECT id::int AS id, room, name, region, disabled FROM rooms WHERE room = ${room} AND removed_at IS NULL`.pipe(
+        unavailable("RoomStore.findRoom"),
+        Effect.flatMap((rows) => (rows[0] === undefined ? Effect.succeed(undefined) : decodeRoom(rows[0])))
       )
 
-    const loadMachine = (roomId: number) =>
-      sql<StoredMachine>`SELECT seq, state, snapshot FROM room_snapshots WHERE room_id = ${roomId}`.pipe(
-        Effect.map((rows) => rows[0]),
-        Effect.orDie
+    const loadSnapshot = (roomId: number) =>
+      sql`SELECT room_id::int AS room_id, seq, version::int AS version, snapshot FROM room_snapshots WHERE room_id = ${roomId}`.pipe(
+        unavailable("RoomStore.loadSnapshot"),
+        Effect.flatMap((rows): Effect.Effect<StoredMachineRow | undefined, StoredRowInvalid> =>
+          rows[0] === undefined
+            ? Effect.succeed(undefined)
+            : decodeMachine(rows[0]).pipe(
+              Effect.map(({ seq, snapshot, version }): StoredMachineRow => ({
+                snapshot: {
+                  state: snapshot.state,
+                  context: { renewedAt: 0, touchedAt: 0, since: 0, ...snapshot.context },
+                  timers: snapshot.timers,
+                  seq
+                },
+                version
+              })),
+              Effect.catch((invalid) => Effect.map(decodeVersion(rows[0]), ({ version }) => ({ snapshot: invalid, version })))
+            )),
+        Effect.catchTag("StoredRowInvalid", (e) => Effect.die(e))
+      )
+
+    const historyLength = (roomId: number) =>
+      sql<{ seq: number }>`SELECT COALESCE(max(seq), 0)::int AS seq FROM room_transitions WHERE room_id = ${roomId}`.pipe(
+        Effect.map((rows) => rows[0]?.seq ?? 0),
+        unavailable("RoomStore.historyLength")
       )
 
     const loadAssignment = (roomId: number) =>
-      sql<StoredAssignment>`
-        SELECT gateway_name AS gateway, region, assigned_at AS "assignedAt", last_used_at AS "lastUsedAt"
-        FROM room_server_assignments WHERE room_id = ${roomId}`.pipe(
-        Effect.map((rows) => rows[0]),
-        Effect.orDie
-      )
-
-    const writeAssignment = (roomId: number, change: AssignmentChange) => {
-      switch (change.kind) {
-        case "record":
-          return upsertAssignment(sql, roomId, change.gateway, change.region, change.users)
-        case "touch":
-          return sql`UPDATE room_server_assignments SET last_used_at = now() WHERE room_id = ${roomId}`
-        case "release":
-          return sql`DELETE FROM room_server_assignments WHERE room_id = ${roomId}`
-        case "none":
-          return Effect.succeed([])
-      }
-    }
-
-    const commit = (roomId: number, c: Commit) =>
-      sql.withTransaction(Effect.gen(function*() {
-        if (c.transition !== undefined) {
-          const t = c.transition
-          yield* sql`
-            INSERT INTO room_transitions (room_id, seq, from_state, event, to_state, gateway_name)
-            VALUES (${roomId}, ${t.seq}, ${t.from}, ${t.event}, ${t.to}, ${t.gateway})`
-        }
-        const json = JSON.stringify(c.snapshot)
-        yield* sql`
-          INSERT INTO room_snapshots (room_id, seq, state, snapshot, deadline_at, updated_at)
-          VALUES (${roomId}, ${c.seq}, ${c.state}, ${json}::jsonb, ${c.deadlineAt}, now())
-          ON CONFLICT (room_id) DO UPDATE SET
-            seq = EXCLUDED.seq, state = EXCLUDED.state, snapshot = EXCLUDED.snapshot,
-            deadline_at = EXCLUDED.deadline_at, updated_at = now()`
-        yield* writeAssignment(roomId, c.assignment)
-        if (c.assignment.kind !== "release" && c.assignment.kind !== "record") {
-          yield* sql`UPDATE room_server_assignments SET users = ${c.users} WHERE room_id = ${roomId} AND users <> ${c.users}`
-        }
-      })).pipe(Effect.orDie)
-
-    const touch = (roomId: number) => Effect.orDie(writeAssignment(roomId, { kind: "touch" }))
-
-    const transitions = (roomId: number) =>
-      sql<TransitionRow>`
-        SELECT seq, from_state AS "from", event, to_state AS "to", gateway_name AS gateway, at
-        FROM room_transitions WHERE room_id = ${roomId} ORDER BY seq`.pipe(Effect.orDie)
-
-    const dueRooms = (now: Date) =>
-      sql<{ room: number }>`
-        SELECT r.room::int AS room FROM room_snapshots s JOIN rooms r ON r.id = s.room_id
-        WHERE s.deadline_at <= ${now} ORDER BY s.deadline_at LIMIT 1000`.pipe(
-        Effect.map((rows) => rows.map((r) => r.room)),
-        Effect.orDie
+      sql`SELECT gateway_name AS gateway, region FROM room_server_assignments WHERE room_id = ${roomId}`.pipe(
+        unavailable("RoomStore.loadAssignment"),
+        Effect.flatMap((rows) => (rows[0] === undefined ? Effect.succeed(null) : decodeAssignment(rows[0]))),
+        Effect.catchTag("StoredRowInvalid", () => Effect.succeed(null))
       )
 
     const liveSessions = (roomId: number) =>
-      sql<{ session: string; gateway: string }>`
+      sql<SessionOnGateway>`
         SELECT s.id::text AS session, g.name AS gateway
         FROM sessions s JOIN gateways g ON g.id = s.gateway_id
-        WHERE s.room_id = ${roomId} AND s.removed_at IS NULL ORDER BY s.id`.pipe(Effect.orDie)
+        WHERE s.room_id = ${roomId} AND s.removed_at IS NULL ORDER BY s.id`.pipe(unavailable("RoomStore.liveSessions"))
 
-    return { findRoom, loadMachine, loadAssignment, commit, touch, transitions, liveSessions, dueRooms }
+    const assignments = sql<{ room: RoomId; gateway: string }>`
+      SELECT r.room, a.gateway_name AS gateway FROM room_server_assignments a JOIN rooms r ON r.id = a.room_id`.pipe(
+      Effect.map((rows) => new Map(rows.map((r) => [r.room, r.gateway]))),
+      unavailable("RoomStore.assignments")
+    )
+
+    // One statement writes a whole step, so it is atomic without a
+    // transaction of its own and costs one round trip (a placement holds
+    // the placement lock meanwhile). The snapshot comes first: its row lock
+    // orders two writers of one room, and every other write happens only if
+    // the snapshot's version was the one the step started from.
+    const snapshotWrite = (roomId: number, c: Commit) => {
+      const s = c.snapshot
+      const json = JSON.stringify(s)
+      return c.version === null
+        ? sql`
+          INSERT INTO room_snapshots (room_id, seq, state, snapshot, deadline_at, sessions, updated_at, version)
+          VALUES (${roomId}, ${s.seq}, ${s.state}, ${json}::jsonb, ${c.deadline}, ${s.context.sessions.length}, now(), 1)
+          ON CONFLICT (room_id) DO NOTHING
+          RETURNING version`
+        : sql`
+          UPDATE room_snapshots SET
+            seq = ${s.seq}, state = ${s.state}, snapshot = ${json}::jsonb, deadline_at = ${c.deadline},
+            sessions = ${s.context.sessions.length}, updated_at = now(), version = version + 1
+          WHERE room_id = ${roomId} AND version = ${c.version}
+          RETURNING version`
+    }
+
+    const historyWrite = (roomId: number, rows: ReadonlyArray<HistoryRow>) =>
+      sql`
+        INSERT INTO room_transitions (room_id, seq, from_state, event, to_state, gateway_name, sessions)
+        SELECT v.* FROM snap, (VALUES ${
+        sql.join(", ", false)(rows.map((h) =>
+          sql`(${roomId}::bigint, ${h.seq}::int, ${h.from}::text, ${h.event}::text, ${h.to}::text, ${h.gateway}::text, ${h.sessions}::int)`
+        ))
+      }) v`
+
+    const assignmentWrite = (roomId: number, effect: AssignmentEffect) => {
+      switch (effect._tag) {
+        case "WriteAssignment":
+          return sql`
+            INSERT INTO room_server_assignments (room_id, gateway_name, region, users)
+            SELECT ${roomId}, ${effect.gateway}, ${effect.region}, ${effect.users} FROM snap
+            ON CONFLICT (room_id) DO UPDATE SET
+              gateway_name = EXCLUDED.gateway_name,
+              region = EXCLUDED.region,
+              users = EXCLUDED.users,
+              assigned_at = CASE WHEN room_server_assignments.gateway_name = EXCLUDED.gateway_name
+                                 THEN room_server_assignments.assigned_at ELSE now() END,
+              last_used_at = now()`
+        case "TouchAssignment":
+          return sql`UPDATE room_server_assignments SET last_used_at = now() WHERE room_id = ${roomId} AND EXISTS (SELECT 1 FROM snap)`
+        case "ReleaseAssignment":
+          return sql`DELETE FROM room_server_assignments WHERE room_id = ${roomId} AND EXISTS (SELECT 1 FROM snap)`
+      }
+    }
+
+    const write = (roomId: number, c: Commit) => {
+      const history = c.effects.flatMap((e) => (e._tag === "Persist" && e.history !== undefined ? [e.history] : []))
+      const assignment = netAssignment(c.effects)
+      const parts = [
+        sql`snap AS (${snapshotWrite(roomId, c)})`,
+        ...(history.length > 0 ? [sql`history AS (${historyWrite(roomId, history)})`] : []),
+        ...(assignment !== undefined ? [sql`assignment AS (${assignmentWrite(roomId, assignment)})`] : [])
+      ]
+      return sql<{ version: string | number }>`WITH ${sql.join(", ", false)(parts)} SELECT version FROM snap`.pipe(
+        unavailable("RoomStore.commit"),
+        Effect.flatMap((rows) =>
+          rows[0] === undefined ? Effect.fail(new StaleRoom({ roomId, version: c.version })) : Effect.succeed(Number(rows[0].version))
+        )
+      )
+    }
+
+    const commit = write
+
+    const transitions = (roomId: number) =>
+      sql<TransitionRow>`
+        SELECT seq, from_state AS "from", event, to_state AS "to", gateway_name AS gateway, sessions, at
+        FROM room_transitions WHERE room_id = ${roomId} ORDER BY seq`.pipe(unavailable("RoomStore.transitions"))
+
+    const dueRooms = (now: Date) =>
+      sql<{ room: RoomId }>`
+        SELECT r.room FROM room_snapshots s JOIN rooms r ON r.id = s.room_id
+        WHERE s.deadline_at <= ${now} ORDER BY s.deadline_at LIMIT 1000`.pipe(
+        Effect.map((rows) => rows.map((r) => r.room)),
+        unavailable("RoomStore.dueRooms")
+      )
+
+    const miscounted = sql<{ room: RoomId }>`
+      SELECT r.room FROM rooms r
+      LEFT JOIN room_snapshots s ON s.room_id = r.id
+      LEFT JOIN (SELECT room_id, count(*)::int AS n FROM sessions WHERE removed_at IS NULL GROUP BY room_id) l ON l.room_id = r.id
+      WHERE r.removed_at IS NULL AND COALESCE(s.sessions, 0) <> COALESCE(l.n, 0)
+      LIMIT 1000`.pipe(
+      Effect.map((rows) => rows.map((r) => r.room)),
+      unavailable("RoomStore.miscounted")
+    )
+
+    return { findRoom, loadSnapshot, historyLength, loadAssignment, liveSessions, assignments, write, commit, transitions, dueRooms, miscounted }
   }))
+}
+
+type AssignmentEffect = Extract<RoomEffect, { _tag: "WriteAssignment" | "TouchAssignment" | "ReleaseAssignment" }>
+
+/** What a step's assignment effects come to: the last write or release wins; a touch only counts alone. */
+export const netAssignment = (effects: ReadonlyArray<RoomEffect>): AssignmentEffect | undefined => {
+  let net: AssignmentEffect | undefined
+  for (const e of effects) {
+    if (e._tag === "WriteAssignment" || e._tag === "ReleaseAssignment") net = e
+    else if (e._tag === "TouchAssignment" && net === undefined) net = e
+  }
+  return net
 }

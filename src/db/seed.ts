@@ -3,14 +3,15 @@
 // adds what is missing.
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
-import { newJoinCode } from "../domain/joinCode.ts"
 
 export const demoGateways = Array.from({ length: 12 }, (_, i) => `gxy${i + 1}`)
 
+// Fixed join codes, so examples can name them (`/api/rooms/join/ROOM01`).
 export const demoRooms = Array.from({ length: 12 }, (_, i) => ({
-  room: 2171 + i,
+  room: String(2171 + i),
   name: `Room ${i + 1}`,
-  defaultGateway: demoGateways[i]!
+  defaultGateway: demoGateways[i]!,
+  joinCode: `ROOM${String(i + 1).padStart(2, "0")}`
 }))
 
 /** Inserts the demo gateways and rooms that are missing; answers how many were added. */
@@ -29,7 +30,7 @@ export const seedDemoData = Effect.gen(function*() {
     for (const r of demoRooms) {
       const inserted = yield* sql`
         INSERT INTO rooms (room, name, default_gateway_id, join_code)
-        SELECT ${r.room}, ${r.name}, g.id, ${newJoinCode()} FROM gateways g WHERE g.name = ${r.defaultGateway}
+        SELECT ${r.room}, ${r.name}, g.id, ${r.joinCode} FROM gateways g WHERE g.name = ${r.defaultGateway}
         ON CONFLICT DO NOTHING
         RETURNING id`
       rooms += inserted.length

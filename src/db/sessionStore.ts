@@ -1,6 +1,10 @@
 // Sessions: who is in which room through which gateway.
 import { Context, Effect, Layer } from "effect"
-import { SqlClient } from "effect/sql"
+import { SqlClient, type Statement } from "effect/sql"
+import type { RoomId } from "../domain/room.ts"
+import type { DatabaseUnavailable } from "../domain/errors.ts"
+import { jsonOrNull } from "./catalogStore.ts"
+import { unavailable, unavailableIn } from "./failure.ts"
 
 /** What a session shows of its user's media and state. */
 export interface SessionFlags {
@@ -12,45 +16,69 @@ export interface SessionFlags {
   readonly soundTest: boolean
 }
 
-export interface LiveSessionRow extends SessionFlags {
-  readonly room: number
-  readonly name: string
-  readonly defaultGateway: string | null
-  readonly assignedGateway: string | null
-  readonly sessionId: number
-  readonly userId: string
+/** What a client last sent about itself, kept for the listings (gxydb-api's user fields). */
+export interface SessionDetails extends SessionFlags {
   readonly display: string | null
   readonly email: string | null
-  readonly gateway: string | null
+  readonly username: string | null
+  readonly groupName: string | null
+  readonly role: string | null
+  readonly clientName: string | null
   readonly country: string | null
+  readonly userAgent: string | null
+  readonly ip: string | null
+  readonly extra: unknown
+  readonly gatewaySession: number
+  readonly gatewayHandle: number | null
+  readonly gatewayFeed: string | null
+  readonly gatewayTextroomHandle: number | null
+  /** `timestamp` as the client sent it. */
+  readonly clientTimestamp: number | null
+}
+
+export interface LiveSessionRow extends SessionDetails {
+  readonly room: RoomId
+  readonly sessionId: number
+  readonly userId: string
+  readonly gateway: string | null
   readonly joinedAt: Date
   readonly keepaliveAt: Date
 }
 
 /** A keepalive as clients send it (PUT /users/:id, MQTT gxydb/users/…). */
-export interface SessionInput extends SessionFlags {
+export interface SessionInput extends SessionDetails {
   readonly userId: string
-  readonly room: number
+  readonly room: RoomId
   readonly gateway: string
-  readonly gatewaySession: number
-  readonly gatewayHandle: number | null
-  readonly gatewayFeed: number | null
-  readonly gatewayTextroomHandle: number | null
-  readonly display: string | null
-  readonly email: string | null
-  readonly username: string | null
-  readonly country: string | null
-  readonly userAgent: string | null
-  readonly ip: string | null
-  readonly extra: unknown
 }
 
-/** Where a session is: its id, room number and gateway name. */
+/** Where a session is: its id, room id and gateway name. */
 export interface SessionPlace {
   readonly session: number
-  readonly room: number
+  readonly room: RoomId
   readonly gateway: string
 }
+
+/** A session held by a real-time connection (seed 003): who, where, and what it shows. */
+export interface SocketSessionInput {
+  readonly userId: string
+  readonly room: RoomId
+  readonly gateway: string
+  readonly display: string | null
+  readonly country: string | null
+}
+
+/** Media flags a real-time client changes (unset: unchanged). */
+export interface MediaPatch {
+  readonly mic?: boolean | undefined
+  readonly camera?: boolean | undefined
+  readonly screen?: boolean | undefined
+}
+
+export type OpenOutcome =
+  | { readonly _tag: "Opened"; readonly place: SessionPlace }
+  | { readonly _tag: "UnknownRoom" }
+  | { readonly _tag: "UnknownGateway" }
 
 export type UpsertOutcome =
   | { readonly _tag: "Joined"; readonly place: SessionPlace; readonly left: SessionPlace | undefined }
@@ -58,44 +86,67 @@ export type UpsertOutcome =
   | { readonly _tag: "UnknownRoom" }
   | { readonly _tag: "UnknownGateway" }
 
+const touchSlice = 10_000
+
 // An arbitrary constant shared by every process of this service.
 const cleanerLock = 7_413_020_119
 
 export class SessionStore extends Context.Service<SessionStore, {
-  /** Live sessions with their room, ordered by room name then join time; one room or all. */
-  readonly live: (room?: number) => Effect.Effect<ReadonlyArray<LiveSessionRow>>
+  /** Live sessions, ordered by room then join time; one room or all. */
+  readonly live: (room?: RoomId) => Effect.Effect<ReadonlyArray<LiveSessionRow>, DatabaseUnavailable>
   /**
    * Creates the user if new and upserts the live session keyed by (user,
    * gateway, gateway session), refreshing its keepalive. A session that
    * changed rooms is reported as left there and joined here.
    */
-  readonly upsert: (input: SessionInput) => Effect.Effect<UpsertOutcome>
-  /** Closes the live session with this feed id (rfid), on `gateway` when given. */
-  readonly closeByFeed: (feed: number, gateway: string | undefined) => Effect.Effect<ReadonlyArray<SessionPlace>>
+  readonly upsert: (input: SessionInput) => Effect.Effect<UpsertOutcome, DatabaseUnavailable>
+  /**
+   * Closes the live sessions with this feed id (rfid). `emitter` narrows the
+   * close to that gateway only when it names a registered gateway (Janus may
+   * name itself by its server name instead).
+   */
+  readonly closeByFeed: (feed: string, emitter: string | undefined) => Effect.Effect<ReadonlyArray<SessionPlace>, DatabaseUnavailable>
   /**
    * Closes every live session without a keepalive since `before`, in one
    * conditional update: a keepalive landing meanwhile keeps its session.
    * Answers undefined when another process is sweeping.
    */
-  readonly closeDead: (before: Date) => Effect.Effect<ReadonlyArray<SessionPlace> | undefined>
+  readonly closeDead: (before: Date) => Effect.Effect<ReadonlyArray<SessionPlace> | undefined, DatabaseUnavailable>
+  /**
+   * Opens a session for a real-time connection. Its gateway session number
+   * is its own row id, so two connections of one user never share a key.
+   */
+  readonly openSocket: (input: SocketSessionInput) => Effect.Effect<OpenOutcome, DatabaseUnavailable>
+  /** One live session with everything a listing shows; undefined once closed. */
+  readonly liveSession: (session: number) => Effect.Effect<LiveSessionRow | undefined, DatabaseUnavailable>
+  /** Changes a live session's media flags; false when it is closed. */
+  readonly setMedia: (session: number, media: MediaPatch) => Effect.Effect<boolean, DatabaseUnavailable>
+  /** Closes one live session; undefined when it was already closed. */
+  readonly close: (session: number) => Effect.Effect<SessionPlace | undefined, DatabaseUnavailable>
+  /** Refreshes the keepalive of these sessions; answers those still live. */
+  readonly touch: (sessions: ReadonlyArray<number>) => Effect.Effect<ReadonlySet<number>, DatabaseUnavailable>
 }>()("room-orchestrator/SessionStore") {
   static readonly layer = Layer.effect(SessionStore, Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
 
-    const live = (room?: number) =>
+    const select = (where: Statement.Fragment) =>
       sql<LiveSessionRow>`
-        SELECT r.room::int AS room, r.name, dg.name AS "defaultGateway", a.gateway_name AS "assignedGateway",
-               s.id::int AS "sessionId", u.account_id AS "userId", s.display, u.email, g.name AS gateway,
+        SELECT r.room, s.id::int AS "sessionId", u.account_id AS "userId", g.name AS gateway,
+               s.display, u.email, u.username, s.group_name AS "groupName", s.role, s.client_name AS "clientName",
                s.camera, s.mic, s.screen, s.question, s.self_test AS "selfTest", s.sound_test AS "soundTest",
-               s.country, s.created_at AS "joinedAt", s.updated_at AS "keepaliveAt"
+               s.country, s.user_agent AS "userAgent", s.ip_address AS ip, s.extra,
+               COALESCE(s.gateway_session, 0)::float8 AS "gatewaySession", s.gateway_handle::float8 AS "gatewayHandle",
+               s.gateway_feed AS "gatewayFeed", s.gateway_handle_textroom::float8 AS "gatewayTextroomHandle",
+               s.client_timestamp::float8 AS "clientTimestamp",
+               s.created_at AS "joinedAt", s.updated_at AS "keepaliveAt"
         FROM sessions s
         JOIN rooms r ON r.id = s.room_id
         JOIN users u ON u.id = s.user_id
         LEFT JOIN gateways g ON g.id = s.gateway_id
-        LEFT JOIN gateways dg ON dg.id = r.default_gateway_id
-        LEFT JOIN room_server_assignments a ON a.room_id = r.id
-        WHERE s.removed_at IS NULL AND r.removed_at IS NULL ${room === undefined ? sql`` : sql`AND r.room = ${room}`}
-        ORDER BY r.name, r.room, s.created_at, s.id`.pipe(Effect.orDie)
+        WHERE s.removed_at IS NULL AND r.removed_at IS NULL ${where}
+        ORDER BY r.room, s.created_at, s.id`.pipe(unavailable("SessionStore.live"))
+
+    const live = (room?: RoomId) => select(room === undefined ? sql`` : sql`AND r.room = ${room}`)
 
     const upsert = (i: SessionInput) =>
       sql.withTransaction(Effect.gen(function*() {
@@ -110,19 +161,19 @@ export class SessionStore extends Context.Service<SessionStore, {
             username = COALESCE(EXCLUDED.username, users.username),
             updated_at = now()
           RETURNING id::int AS id`
-        const [before] = yield* sql<{ session: number; room: number }>`
-          SELECT s.id::int AS session, r.room::int AS room FROM sessions s JOIN rooms r ON r.id = s.room_id
+        const [before] = yield* sql<{ session: number; room: RoomId }>`
+          SELECT s.id::int AS session, r.room FROM sessions s JOIN rooms r ON r.id = s.room_id
           WHERE s.user_id = ${user!.id} AND s.gateway_id = ${gateway.id} AND s.gateway_session = ${i.gatewaySession}
             AND s.removed_at IS NULL
           FOR UPDATE OF s`
-        const extra = i.extra === undefined || i.extra === null ? null : JSON.stringify(i.extra)
         const [row] = yield* sql<{ session: number; inserted: boolean }>`
           INSERT INTO sessions (user_id, room_id, gateway_id, gateway_session, gateway_handle, gateway_feed,
             gateway_handle_textroom, display, camera, mic, screen, question, self_test, sound_test, country,
-            user_agent, ip_address, extra)
+            user_agent, ip_address, extra, group_name, role, client_name, client_timestamp)
           VALUES (${user!.id}, ${room.id}, ${gateway.id}, ${i.gatewaySession}, ${i.gatewayHandle}, ${i.gatewayFeed},
             ${i.gatewayTextroomHandle}, ${i.display}, ${i.camera}, ${i.mic}, ${i.screen}, ${i.question}, ${i.selfTest},
-            ${i.soundTest}, ${i.country}, ${i.userAgent}, ${i.ip}, ${extra}::jsonb)
+            ${i.soundTest}, ${i.country}, ${i.userAgent}, ${i.ip}, ${jsonOrNull(i.extra)}::jsonb, ${i.groupName}, ${i.role},
+            ${i.clientName}, ${i.clientTimestamp})
           ON CONFLICT (user_id, gateway_id, gateway_session) WHERE removed_at IS NULL DO UPDATE SET
             room_id = EXCLUDED.room_id,
             gateway_handle = COALESCE(EXCLUDED.gateway_handle, sessions.gateway_handle),
@@ -135,24 +186,28 @@ export class SessionStore extends Context.Service<SessionStore, {
             user_agent = COALESCE(EXCLUDED.user_agent, sessions.user_agent),
             ip_address = COALESCE(EXCLUDED.ip_address, sessions.ip_address),
             extra = COALESCE(EXCLUDED.extra, sessions.extra),
+            group_name = COALESCE(EXCLUDED.group_name, sessions.group_name),
+            role = COALESCE(EXCLUDED.role, sessions.role),
+            client_name = COALESCE(EXCLUDED.client_name, sessions.client_name),
+            client_timestamp = COALESCE(EXCLUDED.client_timestamp, sessions.client_timestamp),
             updated_at = now()
           RETURNING id::int AS session, (xmax = 0) AS inserted`
         const place = { session: row!.session, room: i.room, gateway: i.gateway }
         if (before !== undefined && before.room === i.room) return { _tag: "Updated", place } as const
         const left = before === undefined ? undefined : { session: before.session, room: before.room, gateway: i.gateway }
         return { _tag: "Joined", place, left } as const
-      })).pipe(Effect.orDie)
+      })).pipe(unavailableIn("SessionStore.upsert"))
 
     const closed = sql`RETURNING id::int AS session,
-      (SELECT room::int FROM rooms WHERE id = sessions.room_id) AS room,
+      (SELECT room FROM rooms WHERE id = sessions.room_id) AS room,
       (SELECT name FROM gateways WHERE id = sessions.gateway_id) AS gateway`
 
-    const closeByFeed = (feed: number, gateway: string | undefined) =>
+    const closeByFeed = (feed: string, emitter: string | undefined) =>
       sql<SessionPlace>`
         UPDATE sessions SET removed_at = now()
         WHERE removed_at IS NULL AND gateway_feed = ${feed}
-          ${gateway === undefined ? sql`` : sql`AND gateway_id = (SELECT id FROM gateways WHERE name = ${gateway})`}
-        ${closed}`.pipe(Effect.orDie)
+          ${emitter === undefined ? sql`` : sql`AND gateway_id = COALESCE((SELECT id FROM gateways WHERE name = ${emitter}), gateway_id)`}
+        ${closed}`.pipe(unavailable("SessionStore.closeByFeed"))
 
     const closeDead = (before: Date) =>
       sql.withTransaction(Effect.gen(function*() {
@@ -162,8 +217,61 @@ export class SessionStore extends Context.Service<SessionStore, {
           UPDATE sessions SET removed_at = now()
           WHERE removed_at IS NULL AND updated_at < ${before}
           ${closed}`
-      })).pipe(Effect.orDie)
+      })).pipe(unavailableIn("SessionStore.closeDead"))
 
-    return { live, upsert, closeByFeed, closeDead }
+    const openSocket = (i: SocketSessionInput) =>
+      sql.withTransaction(Effect.gen(function*() {
+        const [room] = yield* sql<{ id: number }>`SELECT id::int AS id FROM rooms WHERE room = ${i.room} AND removed_at IS NULL`
+        if (room === undefined) return { _tag: "UnknownRoom" } as const
+        const [gateway] = yield* sql<{ id: number }>`SELECT id::int AS id FROM gateways WHERE name = ${i.gateway}`
+        if (gateway === undefined) return { _tag: "UnknownGateway" } as const
+        const [user] = yield* sql<{ id: number }>`
+          INSERT INTO users (account_id) VALUES (${i.userId})
+          ON CONFLICT (account_id) DO UPDATE SET updated_at = now()
+          RETURNING id::int AS id`
+        const [row] = yield* sql<{ session: number }>`
+          WITH next AS (SELECT nextval(pg_get_serial_sequence('sessions', 'id')) AS id)
+          INSERT INTO sessions (id, user_id, room_id, gateway_id, gateway_session, display, country)
+          SELECT next.id, ${user!.id}, ${room.id}, ${gateway.id}, next.id, ${i.display}, ${i.country} FROM next
+          RETURNING id::int AS session`
+        return { _tag: "Opened", place: { session: row!.session, room: i.room, gateway: i.gateway } } as const
+      })).pipe(unavailableIn("SessionStore.openSocket"))
+
+    const liveSession = (session: number) =>
+      Effect.map(select(sql`AND s.id = ${session}`), (rows) => rows[0])
+
+    const setMedia = (session: number, m: MediaPatch) =>
+      sql`
+        UPDATE sessions SET
+          mic = COALESCE(${m.mic ?? null}::boolean, mic),
+          camera = COALESCE(${m.camera ?? null}::boolean, camera),
+          screen = COALESCE(${m.screen ?? null}::boolean, screen),
+          updated_at = now()
+        WHERE id = ${session} AND removed_at IS NULL
+        RETURNING id`.pipe(
+        Effect.map((rows) => rows.length > 0),
+        unavailable("SessionStore.setMedia")
+      )
+
+    const close = (session: number) =>
+      sql<SessionPlace>`UPDATE sessions SET removed_at = now() WHERE id = ${session} AND removed_at IS NULL ${closed}`.pipe(
+        Effect.map((rows) => rows[0]),
+        unavailable("SessionStore.close")
+      )
+
+    // In slices: a statement takes at most 65,535 parameters.
+    const touch = (sessions: ReadonlyArray<number>) =>
+      Effect.forEach(
+        Array.from({ length: Math.ceil(sessions.length / touchSlice) }, (_, i) => sessions.slice(i * touchSlice, (i + 1) * touchSlice)),
+        (slice) =>
+          sql<{ id: number }>`
+            UPDATE sessions SET updated_at = now() WHERE removed_at IS NULL AND ${sql.in("id", slice)}
+            RETURNING id::int AS id`
+      ).pipe(
+        Effect.map((slices) => new Set(slices.flat().map((r) => r.id))),
+        unavailable("SessionStore.touch")
+      )
+
+    return { live, upsert, closeByFeed, closeDead, openSocket, liveSession, setMedia, close, touch }
   }))
 }

@@ -1,59 +1,40 @@
-// Gateway health from their status messages: offline for FAILOVER_WAIT_TIME
-// moves every room assigned to the gateway (each room's entity asks the
-// balancer again, keeping its region); back online makes it eligible for new
-// rooms, and live rooms stay where they are.
-import { Context, Duration, Effect, FiberMap, Layer, Metric } from "effect"
+// Gateway health from their status messages, recorded for the balancer:
+// an offline gateway takes no new rooms, back online it does again (live
+// rooms stay where they are). Moving the rooms of a gateway that stays down
+// is the failover sweep's work (failover.ts). Every process hears every
+// status message; the change is logged once, by the one that recorded it.
+import { Context, Effect, Layer } from "effect"
 import { Config } from "../config.ts"
 import { GatewayStore } from "../db/gatewayStore.ts"
-import { Rooms } from "../rooms/rooms.ts"
-
-export const failoverCounter = Metric.counter("room_failovers_total", {
-  description: "Rooms moved off a gateway that went down"
-})
+import type { DatabaseUnavailable } from "../domain/errors.ts"
+import { formatGoDuration } from "../duration.ts"
 
 export class GatewayHealth extends Context.Service<GatewayHealth, {
   /** A status message: false when the gateway is not registered. */
-  readonly report: (gateway: string, online: boolean) => Effect.Effect<boolean>
+  readonly report: (gateway: string, online: boolean) => Effect.Effect<boolean, DatabaseUnavailable>
 }>()("room-orchestrator/GatewayHealth") {
   static readonly layer = Layer.effect(GatewayHealth, Effect.gen(function*() {
     const config = yield* Config
     const gateways = yield* GatewayStore
-    const rooms = yield* Rooms
-    const pending = yield* FiberMap.make<string>()
-
-    const moveRooms = (gateway: string) =>
-      Effect.gen(function*() {
-        const assigned = yield* gateways.roomsOn(gateway)
-        const moved = yield* Effect.forEach(assigned, (room) => Effect.option(rooms.gatewayDown(room, gateway)), { concurrency: 16 })
-        const count = moved.filter((m) => m._tag === "Some" && m.value.gateway !== gateway).length
-        yield* Metric.update(failoverCounter, count)
-        yield* Effect.logWarning("Moved rooms off a gateway that went down").pipe(
-          Effect.annotateLogs({ gateway_name: gateway, rooms: count, assigned: assigned.length })
-        )
-      })
 
     const report = (gateway: string, online: boolean) =>
       Effect.gen(function*() {
-        const known = yield* gateways.setOnline(gateway, online)
-        if (!known) {
-          yield* Effect.logWarning("Status of an unknown gateway ignored").pipe(Effect.annotateLogs({ gateway_name: gateway }))
-          return false
+        const recorded = yield* gateways.setOnline(gateway, online)
+        const fields = { gateway_name: gateway }
+        switch (recorded) {
+          case "unknown":
+            yield* Effect.logWarning("Status of an unknown gateway ignored").pipe(Effect.annotateLogs(fields))
+            return false
+          case "unchanged":
+            return true
+          case "changed":
+            yield* online
+              ? Effect.logInfo("Gateway online").pipe(Effect.annotateLogs(fields))
+              : Effect.logWarning("Gateway offline").pipe(
+                Effect.annotateLogs({ ...fields, failover_in: formatGoDuration(config.failoverWaitTime) })
+              )
+            return true
         }
-        if (online) {
-          yield* FiberMap.remove(pending, gateway)
-          yield* Effect.logInfo("Gateway online").pipe(Effect.annotateLogs({ gateway_name: gateway }))
-        } else {
-          yield* Effect.logWarning("Gateway offline").pipe(
-            Effect.annotateLogs({ gateway_name: gateway, failover_in: Duration.format(Duration.millis(config.failoverWaitTime)) })
-          )
-          yield* FiberMap.run(
-            pending,
-            gateway,
-            Effect.sleep(Duration.millis(config.failoverWaitTime)).pipe(Effect.andThen(moveRooms(gateway))),
-            { onlyIfMissing: true }
-          )
-        }
-        return true
       })
 
     return { report }

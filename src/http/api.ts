@@ -3,9 +3,14 @@
 import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import { roomStates } from "../../machines/room.machine.ts"
-import { CountryCode, GatewayName, RoomNumber, RoomNumberParam } from "../domain/room.ts"
+import { AdminAccess, ClientAccess, EventsPassword, GatewayAccess, MetricsAccess } from "../auth/access.ts"
+import { CountryCode, GatewayName, OpenStruct, RoomId, RoomIdParam, RoomIdView, wireExamples } from "../domain/room.ts"
+import { PositiveInt32, StoredJsonObject, StoredName, StoredText } from "../domain/text.ts"
 import { JanusEvents, UserId, UserSessionBody } from "../sessions/messages.ts"
-import { BadRequest, Conflict, NotFound, ServerError, ServiceUnavailable } from "./errors.ts"
+import { BadRequest, Conflict, NotFound, PayloadTooLarge, ServerError, ServiceUnavailable, UnsupportedMediaType } from "./errors.ts"
+import { GatewayLoad, InspectApi } from "./inspectApi.ts"
+import { MeetingsApi } from "./meetingsApi.ts"
+import { doc, documentTransport } from "./openapi.ts"
 
 // ---------------------------------------------------------------------------
 // Operations
@@ -15,60 +20,97 @@ export const Health = Schema.Struct({ status: Schema.Literal("ok") })
 export const Readiness = Schema.Struct({
   status: Schema.Literal("ready"),
   database: Schema.String,
-  mqtt: Schema.Literals(["connected", "off"])
+  mqtt: Schema.Literals(["connected", "off"]),
+  /** Where rooms run: this process's runner address (null: one process) and how many of the shards it hosts now. */
+  rooms: Schema.Struct({ runner: Schema.NullOr(Schema.String), shards: Schema.Number, of: Schema.Number })
 })
+
+
 
 export class OpsApi extends HttpApiGroup.make("ops", { topLevel: true })
   .add(
-    HttpApiEndpoint.get("health", "/health", { success: Health }),
-    HttpApiEndpoint.get("ready", "/ready", { success: Readiness, error: ServiceUnavailable })
+    HttpApiEndpoint.get("health", "/health", { success: Health }).pipe(
+      doc("Liveness", "Answers while the process runs; it checks nothing else.")
+    ),
+    HttpApiEndpoint.get("healthCheck", "/health_check", { success: Health }).pipe(
+      doc("Liveness (gxydb-api's name)", "Alias of /health, for clients of gxydb-api.")
+    ),
+    HttpApiEndpoint.get("ready", "/ready", { success: Readiness, error: ServiceUnavailable }).pipe(
+      doc("Readiness", "200 while the database answers (within 2 s) and, when MQTT is configured, the broker is connected; 503 with the reason otherwise.")
+    )
   )
-  .annotateMerge(OpenApi.annotations({ title: "Operations", description: "Liveness and readiness probes" }))
+  .add(
+    HttpApiEndpoint.get("servers", "/servers", { success: Schema.Array(GatewayLoad), error: ServiceUnavailable }).middleware(MetricsAccess).pipe(
+      doc(
+        "Load per gateway",
+        "Every registered gateway, then those of AVAILABLE_JANUS_SERVERS not registered: load against capacity, rooms, live users and flags, read from Postgres (every process answers the same). Open like /metrics; with METRICS_AUTH=true it needs admin access."
+      )
+    )
+  )
+  .annotateMerge(OpenApi.annotations({ title: "Operations", description: "Liveness, readiness and gateway load (metrics are GET /metrics, Prometheus text)" }))
 {}
 
 // ---------------------------------------------------------------------------
 // Clients (compatible with gxydb-api)
 
-export const RoomServerRequest = Schema.Struct({
-  room: RoomNumber,
-  geo: Schema.optional(Schema.NullOr(Schema.Struct({ country_code: Schema.optional(Schema.NullOr(CountryCode)) })))
-})
+export const RoomServerRequest = OpenStruct({
+  room: RoomId,
+  geo: Schema.optionalKey(Schema.NullOr(OpenStruct({
+    country_code: Schema.optionalKey(Schema.NullOr(Schema.Union([CountryCode, Schema.Literal("")])))
+  })))
+}).annotate({ description: "The Galaxy client posts its whole user object: fields other than room and geo are ignored" }).pipe(
+  wireExamples([{ room: 2171, geo: { country_code: "IL" } }, { room: "2172" }])
+)
 
 export const RoomServerAnswer = Schema.Struct({ janus: Schema.String })
 
-export const GroupEntry = Schema.Struct({
-  room: Schema.Number,
+/** A count or an id: a whole number, never Infinity or NaN. */
+const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+
+const roomFields = {
+  room: RoomIdView,
   janus: Schema.String,
   description: Schema.String,
-  num_users: Schema.Number
-})
+  num_users: Count,
+  questions: Schema.Boolean,
+  region: Schema.String,
+  extra: Schema.Unknown
+}
+
+export const GroupEntry = Schema.Struct(roomFields)
 
 export const LiveUser = Schema.Struct({
   id: Schema.String,
   display: Schema.String,
   email: Schema.String,
+  group: Schema.String,
+  ip: Schema.String,
   janus: Schema.String,
+  name: Schema.String,
+  role: Schema.String,
+  system: Schema.String,
+  username: Schema.String,
+  room: RoomIdView,
+  timestamp: Schema.Finite,
+  session: Schema.Finite,
+  handle: Schema.Finite,
+  rfid: Schema.String,
+  textroom_handle: Schema.Finite,
   camera: Schema.Boolean,
-  mic: Schema.Boolean,
-  screen: Schema.Boolean,
   question: Schema.Boolean,
   self_test: Schema.Boolean,
   sound_test: Schema.Boolean,
+  extra: Schema.Unknown,
+  mic: Schema.Boolean,
+  screen: Schema.Boolean,
   country: Schema.String,
-  joined: Schema.Number,
-  timestamp: Schema.Number
+  /** When the session started, epoch milliseconds. */
+  joined: Schema.Finite
 })
 
-export const LiveRoom = Schema.Struct({
-  room: Schema.Number,
-  janus: Schema.String,
-  description: Schema.String,
-  num_users: Schema.Number,
-  questions: Schema.Boolean,
-  users: Schema.Array(LiveUser)
-})
+export const LiveRoom = Schema.Struct({ ...roomFields, users: Schema.Array(LiveUser) })
 
-const roomParam = { room: RoomNumberParam }
+const roomParam = { room: RoomIdParam }
 
 export const Success = Schema.Struct({ result: Schema.Literal("success") })
 
@@ -77,22 +119,46 @@ export class ClientsApi extends HttpApiGroup.make("clients", { topLevel: true })
     HttpApiEndpoint.post("roomServer", "/v2/room_server", {
       payload: RoomServerRequest,
       success: RoomServerAnswer,
-      error: [BadRequest, NotFound, ServerError, ServiceUnavailable]
-    }).annotate(HttpApi.PayloadParseOptions, { onExcessProperty: "error" }),
+      error: [BadRequest, NotFound, PayloadTooLarge, ServerError, ServiceUnavailable]
+    }).pipe(doc(
+      "The gateway that serves a room",
+      "Scale mode: the room's machine answers its gateway, choosing one (least loaded, regional first) for the room's first user; everyone after gets the same. Legacy mode: the room's default gateway (500 when it is missing or disabled). 404 unknown or disabled room; 503 when no gateway is online. Unknown fields are ignored and any content type is read as JSON."
+    )),
     HttpApiEndpoint.get("groups", "/groups", {
-      query: { with_num_users: Schema.optional(Schema.Literals(["true", "false", "1", "0"])) },
+      // gxydb-api counts users only for exactly "true"; any other value means false
+      query: { with_num_users: Schema.optionalKey(Schema.String.annotate({ description: "true: fill num_users and questions; any other value counts as false", examples: ["true"] })) },
+      error: ServiceUnavailable,
       success: Schema.Struct({ rooms: Schema.Array(GroupEntry) })
-    }),
-    HttpApiEndpoint.get("liveRooms", "/rooms", { success: Schema.Array(LiveRoom) }),
-    HttpApiEndpoint.get("liveRoom", "/room/:room", { params: roomParam, success: LiveRoom, error: NotFound }),
-    HttpApiEndpoint.get("liveRoomAlias", "/rooms/:room", { params: roomParam, success: LiveRoom, error: NotFound }),
+    }).pipe(doc("Enabled rooms", "Every enabled room with its default gateway, sorted by description; live user counts with with_num_users=true.")),
+    HttpApiEndpoint.get("liveRooms", "/rooms", { success: Schema.Array(LiveRoom), error: ServiceUnavailable }).pipe(
+      doc("Rooms in use", "Rooms with live sessions and their users; janus is the live assignment in scale mode, the default gateway otherwise.")
+    ),
+    HttpApiEndpoint.get("liveRoom", "/room/:room", { params: roomParam, success: LiveRoom, error: [BadRequest, NotFound, ServiceUnavailable] }).pipe(
+      doc("One room and its users", "A room that exists with nobody in it has users: []; 404 for an unknown or disabled room.")
+    ),
+    HttpApiEndpoint.get("liveRoomAlias", "/rooms/:room", { params: roomParam, success: LiveRoom, error: [BadRequest, NotFound, ServiceUnavailable] }).pipe(
+      doc("One room and its users (alias)", "Same as GET /room/{room}.")
+    ),
     HttpApiEndpoint.put("keepalive", "/users/:id", {
       params: { id: UserId },
       payload: UserSessionBody,
       success: Success,
-      error: BadRequest
-    }),
-    HttpApiEndpoint.post("janusEvent", "/event", { payload: JanusEvents, success: Success })
+      error: [BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable]
+    }).pipe(doc(
+      "Session keepalive",
+      "gxydb-api's user body: creates the session on its first keepalive (the room adopts the session's gateway if it has none), refreshes it after. 400 protocol error for an unknown room or gateway or an empty rfid. Unknown fields are ignored; any content type is read as JSON."
+    ))
+  )
+  .middleware(ClientAccess)
+  .add(
+    HttpApiEndpoint.post("janusEvent", "/event", {
+      payload: JanusEvents,
+      success: Success,
+      error: [BadRequest, PayloadTooLarge, ServiceUnavailable]
+    }).middleware(GatewayAccess).pipe(doc(
+      "Janus events",
+      "One Janus event-handler event or a batch. Videoroom leaving, kicked and unpublished close the sessions of the feed in event.data.id; other events are accepted and ignored. Gateways authenticate with their events password."
+    ))
   )
   .annotateMerge(OpenApi.annotations({
     title: "Clients",
@@ -106,70 +172,84 @@ export class ClientsApi extends HttpApiGroup.make("clients", { topLevel: true })
 export const GatewayView = Schema.Struct({
   name: Schema.String,
   description: Schema.String,
-  capacity: Schema.NullOr(Schema.Number),
+  capacity: Schema.NullOr(Schema.Int),
   region: Schema.NullOr(Schema.String),
   enabled: Schema.Boolean,
   draining: Schema.Boolean,
   online: Schema.NullOr(Schema.Boolean)
 })
 
-const Capacity = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
-const Region = Schema.String.check(Schema.isMaxLength(50))
+const Capacity = PositiveInt32
+const Region = StoredText(50)
 
 /** What an admin sets on a gateway (capacity null: MAX_SERVER_CAPACITY). */
 const gatewaySettings = {
-  description: Schema.optional(Schema.String),
-  capacity: Schema.optional(Schema.NullOr(Capacity)),
-  region: Schema.optional(Schema.NullOr(Region)),
-  enabled: Schema.optional(Schema.Boolean),
-  draining: Schema.optional(Schema.Boolean)
+  description: Schema.optionalKey(StoredText(1000)),
+  capacity: Schema.optionalKey(Schema.NullOr(Capacity)),
+  region: Schema.optionalKey(Schema.NullOr(Region)),
+  enabled: Schema.optionalKey(Schema.Boolean),
+  draining: Schema.optionalKey(Schema.Boolean)
 }
 
-export const GatewayCreate = Schema.Struct({ name: GatewayName, ...gatewaySettings })
+export const GatewayCreate = Schema.Struct({ name: GatewayName, ...gatewaySettings, events_password: Schema.optionalKey(EventsPassword) }).pipe(
+  wireExamples([{ name: "gxy13", description: "Frankfurt 1", capacity: 300, region: "DE", enabled: true, draining: false, events_password: "gxy13-events" }])
+)
 
-export const GatewayPatch = Schema.Struct(gatewaySettings)
+/** `events_password: null` removes it (then only the service user may post that gateway's events). */
+export const GatewayPatch = Schema.Struct({ ...gatewaySettings, events_password: Schema.optionalKey(Schema.NullOr(EventsPassword)) }).pipe(
+  wireExamples([{ capacity: 500, draining: false }, { draining: true }, { capacity: null, events_password: null }])
+)
+
+export const GatewayListEntry = Schema.Struct({ ...GatewayView.fields, events_password_set: Schema.Boolean })
+
+const RoomExtra = Schema.NullOr(StoredJsonObject)
 
 export const RoomView = Schema.Struct({
-  room: Schema.Number,
+  room: RoomIdView,
   name: Schema.String,
   default_gateway: Schema.NullOr(Schema.String),
   region: Schema.NullOr(Schema.String),
   join_code: Schema.String,
-  disabled: Schema.Boolean
+  disabled: Schema.Boolean,
+  extra: Schema.Unknown
 })
 
-const RoomName = Schema.String.check(Schema.isNonEmpty(), Schema.isMaxLength(200))
+const RoomName = StoredName(200)
 
 export const RoomCreate = Schema.Struct({
-  room: RoomNumber,
+  room: RoomId,
   name: RoomName,
-  default_gateway: Schema.optional(Schema.NullOr(GatewayName)),
-  region: Schema.optional(Schema.NullOr(Region)),
-  disabled: Schema.optional(Schema.Boolean)
-})
+  default_gateway: Schema.optionalKey(Schema.NullOr(GatewayName)),
+  region: Schema.optionalKey(Schema.NullOr(Region)),
+  disabled: Schema.optionalKey(Schema.Boolean),
+  extra: Schema.optionalKey(RoomExtra)
+}).pipe(wireExamples([{ room: 5001, name: "Lesson 1", default_gateway: "gxy5", region: "IL", disabled: false, extra: { lang: "he" } }]))
 
 export const RoomPatch = Schema.Struct({
-  name: Schema.optional(RoomName),
-  default_gateway: Schema.optional(Schema.NullOr(GatewayName)),
-  region: Schema.optional(Schema.NullOr(Region)),
-  disabled: Schema.optional(Schema.Boolean)
-})
+  name: Schema.optionalKey(RoomName),
+  default_gateway: Schema.optionalKey(Schema.NullOr(GatewayName)),
+  region: Schema.optionalKey(Schema.NullOr(Region)),
+  disabled: Schema.optionalKey(Schema.Boolean),
+  extra: Schema.optionalKey(RoomExtra)
+}).pipe(wireExamples([{ name: "Room 1 (morning)", default_gateway: "gxy2" }, { disabled: true }, { region: null, extra: null }]))
 
 export const Transition = Schema.Struct({
-  seq: Schema.Number,
+  seq: Count,
   from: Schema.String,
   event: Schema.String,
   to: Schema.String,
   gateway: Schema.NullOr(Schema.String),
+  /** Sessions the room counted after the step (unknown for rows older than this field). */
+  sessions: Schema.NullOr(Count),
   at: Schema.String
 })
 
 export const RoomMachineView = Schema.Struct({
-  room: Schema.Number,
+  room: RoomIdView,
   state: Schema.Literals(roomStates),
   gateway: Schema.NullOr(Schema.String),
   region: Schema.NullOr(Schema.String),
-  sessions: Schema.Number,
+  sessions: Count,
   deadline: Schema.NullOr(Schema.String),
   history: Schema.Array(Transition)
 })
@@ -177,44 +257,75 @@ export const RoomMachineView = Schema.Struct({
 const gatewayParam = { name: GatewayName }
 const strict = { onExcessProperty: "error" } as const
 
+/** Admin bodies: unknown fields refused, JSON content type required. */
+const strictBody = [BadRequest, PayloadTooLarge, UnsupportedMediaType] as const
+
 export class AdminApi extends HttpApiGroup.make("admin")
   .add(
-    HttpApiEndpoint.get("listGateways", "/gateways", { success: Schema.Array(GatewayView) }),
+    HttpApiEndpoint.get("listGateways", "/gateways", { success: Schema.Array(GatewayListEntry), error: ServiceUnavailable }).pipe(
+      doc("List gateways", "Every registered gateway with its settings, status and whether it has an events password.")
+    ),
     HttpApiEndpoint.post("createGateway", "/gateways", {
       payload: GatewayCreate,
       success: GatewayView.pipe(HttpApiSchema.status(201)),
-      error: [BadRequest, Conflict]
-    }).annotate(HttpApi.PayloadParseOptions, strict),
+      error: [...strictBody, Conflict, ServiceUnavailable]
+    }).annotate(HttpApi.PayloadParseOptions, strict).pipe(
+      doc("Register a gateway", "201 with the gateway; 409 when the name is taken. The events password is stored as a bcrypt hash and never returned.")
+    ),
     HttpApiEndpoint.patch("updateGateway", "/gateways/:name", {
       params: gatewayParam,
       payload: GatewayPatch,
       success: GatewayView,
-      error: [BadRequest, NotFound]
-    }).annotate(HttpApi.PayloadParseOptions, strict),
-    HttpApiEndpoint.get("listRooms", "/rooms", { success: Schema.Array(RoomView) }),
+      error: [...strictBody, NotFound, ServiceUnavailable]
+    }).annotate(HttpApi.PayloadParseOptions, strict).pipe(
+      doc(
+        "Change a gateway",
+        "Capacity (null: MAX_SERVER_CAPACITY), region, enabled, draining (keeps its rooms, takes no new ones), events password (null removes it). Placement sees the change at once."
+      )
+    ),
+    HttpApiEndpoint.get("listRooms", "/rooms", { success: Schema.Array(RoomView), error: ServiceUnavailable }).pipe(
+      doc("List rooms", "Every room with its default gateway, region and join code.")
+    ),
     HttpApiEndpoint.post("createRoom", "/rooms", {
       payload: RoomCreate,
       success: RoomView.pipe(HttpApiSchema.status(201)),
-      error: [BadRequest, Conflict]
-    }).annotate(HttpApi.PayloadParseOptions, strict),
-    HttpApiEndpoint.get("getRoom", "/rooms/:room", { params: roomParam, success: RoomView, error: NotFound }),
+      error: [...strictBody, Conflict, ServiceUnavailable]
+    }).annotate(HttpApi.PayloadParseOptions, strict).pipe(
+      doc("Create a room", "201 with the room and a generated 6-character join code; 409 when the id is taken; 400 when the default gateway does not exist.")
+    ),
+    HttpApiEndpoint.get("getRoom", "/rooms/:room", { params: roomParam, success: RoomView, error: [BadRequest, NotFound, ServiceUnavailable] }).pipe(
+      doc("One room", "The room's settings; 404 when there is none.")
+    ),
     HttpApiEndpoint.patch("updateRoom", "/rooms/:room", {
       params: roomParam,
       payload: RoomPatch,
       success: RoomView,
-      error: [BadRequest, NotFound]
-    }).annotate(HttpApi.PayloadParseOptions, strict),
-    HttpApiEndpoint.delete("removeRoom", "/rooms/:room", { params: roomParam, success: RoomView, error: NotFound }),
+      error: [...strictBody, NotFound, ServiceUnavailable]
+    }).annotate(HttpApi.PayloadParseOptions, strict).pipe(
+      doc("Change a room", "Name, default gateway, region, disabled, extra; the room catalog follows at once.")
+    ),
+    HttpApiEndpoint.delete("removeRoom", "/rooms/:room", { params: roomParam, success: RoomView, error: [BadRequest, NotFound, ServiceUnavailable] }).pipe(
+      doc("Remove a room", "Answers the removed room; 404 when there is none.")
+    ),
     HttpApiEndpoint.get("roomMachine", "/rooms/:room/machine", {
       params: roomParam,
       success: RoomMachineView,
-      error: [NotFound, ServiceUnavailable]
-    })
+      error: [BadRequest, NotFound, ServiceUnavailable]
+    }).pipe(doc("A room's machine", "State, gateway, region, sessions, the pending deadline and the transition history, newest last.")),
+    HttpApiEndpoint.post("reloadRoom", "/rooms/:room/reload", {
+      params: roomParam,
+      success: RoomMachineView,
+      error: [BadRequest, NotFound, ServiceUnavailable]
+    }).pipe(doc(
+      "Reload a room",
+      "After its rows were edited by hand: the room forgets what it holds in memory, loads itself again from Postgres and answers its machine as stored."
+    ))
   )
   .prefix("/admin")
+  .middleware(AdminAccess)
   .annotateMerge(OpenApi.annotations({
     title: "Admin",
-    description: "Gateways, rooms and each room's machine (bound to loopback by default; authentication comes later)"
+    description: "Gateways, rooms and each room's machine (roles gxy_admin or gxy_root, or the service user)"
   }))
 {}
 
@@ -222,5 +333,13 @@ export class Api extends HttpApi.make("room-orchestrator")
   .add(OpsApi)
   .add(ClientsApi)
   .add(AdminApi)
-  .annotateMerge(OpenApi.annotations({ title: "room-orchestrator" }))
+  .add(InspectApi)
+  .add(MeetingsApi)
+  .annotateMerge(OpenApi.annotations({
+    title: "room-orchestrator",
+    version: "0.1.0",
+    description:
+      "Decides which Janus gateway hosts each video-conference room: sticky, balanced, race-free. Every error is {\"error\": \"<clear message>\"}; 400 names the field. Any path also answers 405 (a method it does not take, with Allow), 408 (a request not received within REQUEST_TIMEOUT) and 431 (headers over 16 KiB).",
+    transform: documentTransport
+  }))
 {}

@@ -2,40 +2,42 @@
 import { Effect } from "effect"
 import { HttpServerResponse } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
+import type { RoomId } from "../domain/room.ts"
 import { RoomListings } from "../rooms/listings.ts"
-import { RoomServer } from "../rooms/roomServer.ts"
+import { RoomGateway } from "../rooms/roomGateway.ts"
 import { toSessionInput } from "../sessions/messages.ts"
 import { Sessions } from "../sessions/sessions.ts"
 import { Api } from "./api.ts"
-import { BadRequest, NotFound } from "./errors.ts"
+import { NotFound } from "./errors.ts"
 import { asHttpError } from "./failures.ts"
 
 export const ClientsHandlers = HttpApiBuilder.group(Api, "clients", Effect.fn(function*(handlers) {
-  const roomServer = yield* RoomServer
+  const roomGateway = yield* RoomGateway
   const listings = yield* RoomListings
   const sessions = yield* Sessions
   const success = { result: "success" as const }
 
-  const liveRoom = ({ params }: { params: { room: number } }) =>
-    Effect.flatMap(listings.live(params.room), ([room]) =>
-      room === undefined ? Effect.fail(new NotFound({ error: `room ${params.room} has no users` })) : Effect.succeed(room))
+  // A room of the catalog, with whoever is in it (gxydb-api answers an empty room too).
+  const liveRoom = ({ params }: { params: { room: RoomId } }) =>
+    asHttpError(listings.room(params.room)).pipe(
+      Effect.flatMap((room) => room === undefined ? Effect.fail(new NotFound({ error: `room ${params.room} not found` })) : Effect.succeed(room))
+    )
 
   return handlers
     .handle("roomServer", ({ payload }) =>
-      roomServer.serverFor(payload.room, payload.geo?.country_code ?? undefined).pipe(
+      roomGateway.gatewayFor(payload.room, payload.geo?.country_code || undefined).pipe(
         Effect.map((janus) => ({ janus })),
         asHttpError
       ))
     .handle("groups", ({ query }) =>
-      Effect.map(listings.groups(query.with_num_users === "true" || query.with_num_users === "1"), (rooms) => ({ rooms })))
+      asHttpError(Effect.map(listings.groups(query.with_num_users === "true"), (rooms) => ({ rooms }))))
     // Already JSON: thousands of users are not encoded again for every caller.
-    .handle("liveRooms", () => Effect.map(listings.liveJson, (json) => HttpServerResponse.text(json, { contentType: "application/json" })))
+    .handle("liveRooms", () =>
+      asHttpError(Effect.map(listings.liveJson, (json) => HttpServerResponse.text(json, { contentType: "application/json" }))))
     .handle("liveRoom", liveRoom)
     .handle("liveRoomAlias", liveRoom)
+    // The user is the body's `id` when it has one (gxydb-api reads only that), else the path's.
     .handle("keepalive", ({ params, payload }) =>
-      sessions.keepalive(toSessionInput(params.id, payload)).pipe(
-        Effect.as(success),
-        Effect.mapError((e) => new BadRequest({ error: e.message }))
-      ))
-    .handle("janusEvent", ({ payload }) => Effect.as(sessions.janusEvents(payload), success))
+      asHttpError(Effect.as(sessions.keepalive(toSessionInput(payload.id || params.id, payload)), success)))
+    .handle("janusEvent", ({ payload }) => asHttpError(Effect.as(sessions.janusEvents(payload), success)))
 }))

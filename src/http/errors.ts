@@ -27,3 +27,13 @@ export class ServiceUnavailable extends Schema.Error<ServiceUnavailable>("Servic
   httpApiStatus: 503,
   description: "No gateway is available, or a dependency (database, broker, room) is down"
 }) {}
+
+export class PayloadTooLarge extends Schema.Error<PayloadTooLarge>("PayloadTooLarge")(fields, {
+  httpApiStatus: 413,
+  description: "The body is over 64 KiB"
+}) {}
+
+export class UnsupportedMediaType extends Schema.Error<UnsupportedMediaType>("UnsupportedMediaType")(fields, {
+  httpApiStatus: 415,
+  description: "The body is not sent as application/json (admin routes are strict)"
+}) {}

@@ -1,22 +1,57 @@
-// Domain failures to HTTP errors, in one place.
+// Domain failures to HTTP errors, in one place: each becomes the status its
+// class declares in src/domain/errors.ts, with `{"error": message}`. A
+// database outage is logged here, once a second at most.
 import { Effect } from "effect"
-import type { NoGatewayAvailable, RoomNotFound } from "../rooms/entity.ts"
-import type { RoomServerError } from "../rooms/roomServer.ts"
-import type { RoomUnavailable } from "../rooms/rooms.ts"
-import { NotFound, ServerError, ServiceUnavailable } from "./errors.ts"
+import { Outage } from "../db/outage.ts"
+import type {
+  BadEvent,
+  DatabaseUnavailable,
+  LegacyGatewayMissing,
+  NoGatewayAvailable,
+  ProtocolError,
+  RoomNotFound,
+  RoomUnavailable
+} from "../domain/errors.ts"
+import { BadRequest, NotFound, ServerError, ServiceUnavailable } from "./errors.ts"
 
-type Known = RoomServerError | RoomNotFound | NoGatewayAvailable | RoomUnavailable
+export type DomainFailure =
+  | RoomNotFound
+  | NoGatewayAvailable
+  | RoomUnavailable
+  | LegacyGatewayMissing
+  | DatabaseUnavailable
+  | ProtocolError
+  | BadEvent
 
-export const toHttpError = (e: Known): NotFound | ServerError | ServiceUnavailable => {
+type HttpFailure<E> = E extends RoomNotFound ? NotFound
+  : E extends LegacyGatewayMissing ? ServerError
+  : E extends ProtocolError | BadEvent ? BadRequest
+  : ServiceUnavailable
+
+export const toHttpError = <E extends DomainFailure>(e: E): HttpFailure<E> => {
   switch (e._tag) {
     case "RoomNotFound":
-      return new NotFound({ error: e.message })
+      return new NotFound({ error: e.message }) as HttpFailure<E>
     case "LegacyGatewayMissing":
-      return new ServerError({ error: e.message })
+      return new ServerError({ error: e.message }) as HttpFailure<E>
+    case "ProtocolError":
+    case "BadEvent":
+      return new BadRequest({ error: e.message }) as HttpFailure<E>
     case "NoGatewayAvailable":
     case "RoomUnavailable":
-      return new ServiceUnavailable({ error: e.message })
+    case "DatabaseUnavailable":
+      return new ServiceUnavailable({ error: e.message }) as HttpFailure<E>
   }
 }
 
-export const asHttpError = <A, R>(effect: Effect.Effect<A, Known, R>) => Effect.mapError(effect, toHttpError)
+/** Maps a handler's domain failures to their HTTP errors, reporting a database outage. */
+export const asHttpError = <A, E extends DomainFailure, R>(effect: Effect.Effect<A, E, R>) =>
+  effect.pipe(
+    Effect.tapError((e) =>
+      e._tag === "DatabaseUnavailable"
+        ? Effect.gen(function*() {
+          yield* (yield* Outage).report(e)
+        })
+        : Effect.void),
+    Effect.mapError(toHttpError)
+  ) as Effect.Effect<A, HttpFailure<E>, R | Outage>

@@ -1,15 +1,18 @@
 // Every error leaves as `{"error": "<clear message>"}`: malformed input is a
-// 400 naming the field, an oversized body a 413, an unknown path a 404, and
-// anything unexpected a logged 500 — never an empty body, never a crash.
+// 400 naming the field, an oversized body a 413, an unknown path a 404, a
+// wrong method a 405 with `Allow`, and anything unexpected a logged 500 —
+// never an empty body, never a crash.
 import { ByteSize, Cause, Effect } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiError } from "effect/http-api"
+import { AllowedMethods } from "./allowedMethods.ts"
 
 /** Request bodies above this are refused (the largest legitimate one is a few KiB). */
 export const maxBodySize = ByteSize.kibibytes(64)
 const tooLarge = "request body too large (at most 64 KiB)"
 
-const errorResponse = (status: number, error: string) => HttpServerResponse.jsonUnsafe({ error }, { status })
+const errorResponse = (status: number, error: string, headers: Record<string, string> = {}) =>
+  HttpServerResponse.jsonUnsafe({ error }, { status, headers })
 
 const pathOf = (segment: string) => {
   const parts = [...segment.matchAll(/\[("?)(.*?)\1\]/g)].map((m) => m[2]!)
@@ -49,7 +52,7 @@ const kindText: Record<string, string> = {
   Headers: "invalid headers"
 }
 
-const toResponse = (request: HttpServerRequest.HttpServerRequest, cause: Cause.Cause<unknown>) =>
+const toResponse = (request: HttpServerRequest.HttpServerRequest, cause: Cause.Cause<unknown>, allowed: AllowedMethods["Service"]) =>
   Effect.gen(function*() {
     for (const reason of cause.reasons) {
       const e = reason._tag === "Fail" ? reason.error : reason._tag === "Die" ? reason.defect : undefined
@@ -64,7 +67,11 @@ const toResponse = (request: HttpServerRequest.HttpServerRequest, cause: Cause.C
           : errorResponse(400, "the request body could not be read")
       }
       if (inner instanceof HttpServerError.RouteNotFound) {
-        return errorResponse(404, `no such endpoint: ${request.method} ${request.url.split("?")[0]}`)
+        const path = request.url.split("?")[0]
+        const allow = allowed.of(request.url)
+        return allow.length === 0
+          ? errorResponse(404, `no such endpoint: ${request.method} ${path}`)
+          : errorResponse(405, `method not allowed: ${request.method} ${path} takes ${allow.join(", ")}`, { allow: allow.join(", ") })
       }
     }
     if (Cause.hasInterruptsOnly(cause)) return yield* Effect.failCause(cause)
@@ -74,20 +81,27 @@ const toResponse = (request: HttpServerRequest.HttpServerRequest, cause: Cause.C
     return errorResponse(500, "internal server error")
   })
 
-// Plain-text refusals produced below our handlers (e.g. 415) get the JSON shape too.
+/** How soon a client may try again after a 503 (a dependency down, no gateway online). */
+export const retryAfterSeconds = 2
+
+// Plain-text refusals produced below our handlers (e.g. 415) get the JSON shape too;
+// a 503 tells the client when to try again.
 const asJsonError = (response: HttpServerResponse.HttpServerResponse) => {
-  if (response.status < 400 || response.body._tag !== "Uint8Array" || !response.body.contentType.startsWith("text/plain")) {
-    return response
-  }
-  return errorResponse(response.status, new TextDecoder().decode(response.body.body))
+  const json = response.status < 400 || response.body._tag !== "Uint8Array" || !response.body.contentType.startsWith("text/plain")
+    ? response
+    : errorResponse(response.status, new TextDecoder().decode(response.body.body))
+  return json.status === 503 ? HttpServerResponse.setHeader(json, "retry-after", String(retryAfterSeconds)) : json
 }
 
-export const ErrorBodies = HttpRouter.middleware((app) =>
-  Effect.gen(function*() {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    return yield* app.pipe(
-      Effect.provideService(HttpIncomingMessage.MaxBodySize, maxBodySize),
-      Effect.map(asJsonError),
-      Effect.catchCause((cause) => toResponse(request, cause))
-    )
-  }), { global: true })
+export const ErrorBodies = HttpRouter.middleware(Effect.gen(function*() {
+  const allowed = yield* AllowedMethods
+  return (app) =>
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      return yield* app.pipe(
+        Effect.provideService(HttpIncomingMessage.MaxBodySize, maxBodySize),
+        Effect.map(asJsonError),
+        Effect.catchCause((cause) => toResponse(request, cause, allowed))
+      )
+    })
+}), { global: true })

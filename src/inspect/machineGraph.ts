@@ -24,8 +24,19 @@ const eventName = (type: string) => {
   return m ? `after ${m[1]}` : type
 }
 
-const nameOf = (x: unknown): string =>
-  typeof x === "string" ? x : typeof x === "object" && x !== null && "type" in x ? String(x.type) : "inline"
+// A named guard or action, or a combination of guards such as and(["isEmpty", "renewalDue"]).
+const nameOf = (x: unknown): string => {
+  if (typeof x === "string") return x
+  if ((typeof x === "object" || typeof x === "function") && x !== null) {
+    const combined = x as { name?: string; guards?: ReadonlyArray<unknown>; type?: unknown }
+    if (Array.isArray(combined.guards)) {
+      const joiner = combined.name === "or" ? " || " : " && "
+      return combined.name === "not" ? `!${nameOf(combined.guards[0])}` : combined.guards.map(nameOf).join(joiner)
+    }
+    if (combined.type !== undefined) return String(combined.type)
+  }
+  return "inline"
+}
 
 export const machineGraph = (machine: AnyStateMachine): MachineGraph => {
   const transitions: Array<GraphTransition> = []
@@ -52,15 +63,20 @@ export const machineGraph = (machine: AnyStateMachine): MachineGraph => {
   }
 }
 
-/** A Mermaid `stateDiagram-v2`; parallel edges share one label. */
+/**
+ * A Mermaid `stateDiagram-v2`. Parallel edges share one label with each
+ * event on its own line and its guard on the next: narrow labels, which the
+ * renderer places without overlapping (long one-line labels around
+ * assigned/draining used to overlap).
+ */
 export const toMermaid = (graph: MachineGraph): string => {
   const edges = new Map<string, Array<string>>()
   for (const t of graph.transitions) {
     const key = `${t.from} --> ${t.to}`
-    const label = t.guard === undefined ? t.event : `${t.event} [${t.guard}]`
+    const label = t.guard === undefined ? t.event : `${t.event}<br/>[${t.guard}]`
     edges.set(key, [...(edges.get(key) ?? []), label])
   }
   const lines = ["stateDiagram-v2", `  [*] --> ${graph.initial}`]
-  for (const [edge, labels] of edges) lines.push(`  ${edge}: ${[...new Set(labels)].join(", ")}`)
+  for (const [edge, labels] of edges) lines.push(`  ${edge}: ${[...new Set(labels)].join("<br/>")}`)
   return lines.join("\n") + "\n"
 }

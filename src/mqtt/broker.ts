@@ -1,11 +1,21 @@
 // The MQTT connection: connects to MQTT_URL, subscribes to our topics on
 // every (re)connect, reconnects with exponential backoff, and hands every
 // message to a queue. Without MQTT_URL there is no broker and nothing here runs.
+// With several processes, sessions and events are shared subscriptions (the
+// broker hands each message to one process of the group); gateway status
+// goes to every process.
 import { Context, Effect, Layer, Option, Queue } from "effect"
 import mqtt from "mqtt"
 import { Config } from "../config.ts"
 
 export const topics = ["gxydb/events/#", "gxydb/users/#", "janus/+/status"] as const
+
+/** The group the processes of one deployment share session and event messages in. */
+export const shareGroup = "room-orchestrator"
+
+/** What a process subscribes to: alone, every topic; one of several, sessions and events shared. */
+export const subscriptions = (shared: boolean): ReadonlyArray<string> =>
+  topics.map((t) => (shared && t.startsWith("gxydb/") ? `$share/${shareGroup}/${t}` : t))
 
 export interface BrokerMessage {
   readonly topic: string
@@ -22,25 +32,41 @@ export class Broker extends Context.Service<Broker, Option.Option<BrokerShape>>(
   static readonly layer = Layer.effect(Broker, Effect.gen(function*() {
     const config = yield* Config
     if (config.mqttUrl === undefined) return Option.none()
-    return Option.some(yield* connect(config.mqttUrl, {
-      username: config.mqttUsername,
-      password: config.mqttPassword,
+    const { url, username, password } = credentialsOf(config.mqttUrl)
+    return Option.some(yield* connect(url, subscriptions(config.clusterRunnerAddress !== undefined), {
+      username: config.mqttUsername ?? username,
+      password: config.mqttPassword ?? password,
       clientId: config.mqttClientId
     }))
   }))
 }
 
+/**
+ * The URL without its userinfo, and that userinfo percent-decoded: the MQTT
+ * client would split `user:pa:ss` at the last colon and ignore explicit
+ * credentials whenever the URL has some. MQTT_USERNAME and MQTT_PASSWORD win
+ * over the URL's.
+ */
+export const credentialsOf = (text: string) => {
+  const url = new URL(text)
+  const username = url.username === "" ? undefined : decodeURIComponent(url.username)
+  const password = url.password === "" ? undefined : decodeURIComponent(url.password)
+  url.username = ""
+  url.password = ""
+  return { url: url.toString(), username, password }
+}
+
 const firstRetry = 500
 const lastRetry = 30_000
 
-const connect = (url: string, credentials: { username: string | undefined; password: string | undefined; clientId: string | undefined }) =>
+const connect = (url: string, subscribed: ReadonlyArray<string>, credentials: { username: string | undefined; password: string | undefined; clientId: string | undefined }) =>
   Effect.gen(function*() {
     const messages = yield* Queue.unbounded<BrokerMessage>()
     const client = yield* Effect.acquireRelease(
       Effect.sync(() =>
         mqtt.connect(url, {
-          ...(credentials.username ? { username: credentials.username } : {}),
-          ...(credentials.password ? { password: credentials.password } : {}),
+          ...(credentials.username !== undefined ? { username: credentials.username } : {}),
+          ...(credentials.password !== undefined ? { password: credentials.password } : {}),
           clientId: credentials.clientId || `room-orchestrator-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
           reconnectPeriod: firstRetry,
           connectTimeout: 5_000,
@@ -56,10 +82,10 @@ const connect = (url: string, credentials: { username: string | undefined; passw
 
     client.on("connect", () => {
       client.options.reconnectPeriod = firstRetry
-      client.subscribe([...topics], { qos: 1 }, (error) => {
+      client.subscribe([...subscribed], { qos: 1 }, (error) => {
         if (error) log("MQTT subscribe failed", { reason: error.message })
       })
-      log("MQTT connected", { topics: topics.join(" ") })
+      log("MQTT connected", { topics: subscribed.join(" ") })
     })
     // Each failed attempt waits twice as long as the last, up to 30 s.
     client.on("reconnect", () => {

@@ -4,7 +4,9 @@
 // message is logged with its topic and dropped; nothing here can stop the
 // service. Messages of one topic are handled in order.
 import { Cause, Effect, Layer, Option, Queue, Schema } from "effect"
+import { Outage } from "../db/outage.ts"
 import { GatewayHealth } from "../gateways/health.ts"
+import { countMqttMessage, mqttTopicKind } from "../metrics/events.ts"
 import { GatewayStatusMessage, JanusEvents, toSessionInput, UserId, UserSessionBody } from "../sessions/messages.ts"
 import { Sessions } from "../sessions/sessions.ts"
 import { Broker, type BrokerMessage } from "./broker.ts"
@@ -35,26 +37,48 @@ export const MqttIngest = Layer.effectDiscard(Effect.gen(function*() {
   if (Option.isNone(broker)) return
   const sessions = yield* Sessions
   const health = yield* GatewayHealth
+  const outage = yield* Outage
 
   const handle = ({ topic, payload }: BrokerMessage) =>
     Effect.gen(function*() {
       const parts = topic.split("/")
       const body = yield* json(payload)
       if (parts[0] === "gxydb" && parts[1] === "events") {
-        yield* sessions.janusEvents(yield* decode(JanusEvents, body))
+        yield* sessions.janusEvents(yield* decode(JanusEvents, body)).pipe(
+          Effect.catchTag("BadEvent", (e) => Effect.fail(new Dropped({ reason: e.reason })))
+        )
       } else if (parts[0] === "gxydb" && parts[1] === "users") {
         const user = yield* decode(UserSessionBody, body)
-        const id = yield* decode(UserId, user.id ?? parts.slice(2).join("/"))
-        yield* sessions.keepalive(toSessionInput(id, user)).pipe(Effect.mapError((e) => new Dropped({ reason: e.message })))
+        const id = yield* decode(UserId, user.id || parts.slice(2).join("/"))
+        yield* sessions.keepalive(toSessionInput(id, user)).pipe(
+          Effect.catchTag("ProtocolError", (e) => Effect.fail(new Dropped({ reason: e.message })))
+        )
       } else if (parts[0] === "janus" && parts[2] === "status" && parts.length === 3) {
         const status = yield* decode(GatewayStatusMessage, body)
         yield* health.report(parts[1]!, status.online)
+      } else {
+        return yield* new Dropped({ reason: "not a topic this service reads" })
       }
+      yield* countMqttMessage(mqttTopicKind(topic), "handled")
     }).pipe(
       Effect.catchTag("Dropped", (e) =>
-        Effect.logWarning("Dropped malformed MQTT message").pipe(Effect.annotateLogs({ topic, reason: e.reason }))),
+        Effect.logWarning("Dropped malformed MQTT message").pipe(
+          Effect.annotateLogs({ topic, reason: e.reason }),
+          Effect.andThen(countMqttMessage(mqttTopicKind(topic), "dropped"))
+        )),
+      // The message was good but could not be carried out now: the session
+      // row or the room's count is repaired by the next keepalive or recount.
+      Effect.catchTag("DatabaseUnavailable", (e) => Effect.andThen(outage.report(e), countMqttMessage(mqttTopicKind(topic), "failed"))),
+      Effect.catchTag("RoomUnavailable", (e) =>
+        Effect.logWarning("MQTT message not carried out").pipe(
+          Effect.annotateLogs({ topic, reason: e.message }),
+          Effect.andThen(countMqttMessage(mqttTopicKind(topic), "failed"))
+        )),
       Effect.catchCause((cause) =>
-        Effect.logError("MQTT message failed").pipe(Effect.annotateLogs({ topic, cause: Cause.pretty(cause) })))
+        Effect.logError("MQTT message failed").pipe(
+          Effect.annotateLogs({ topic, cause: Cause.pretty(cause) }),
+          Effect.andThen(countMqttMessage(mqttTopicKind(topic), "failed"))
+        ))
     )
 
   const lanes = yield* Effect.forEach(Array.from({ length: partitions }), () => Queue.unbounded<BrokerMessage>())

@@ -1,10 +1,15 @@
 // The room catalog in memory: what legacy mode and /groups answer from
 // without touching the database. Changes made through this process apply at
-// once; it is reloaded every few seconds (changes made by another process)
-// and after a gateway changes (its rooms' default gateway may be disabled).
-import { Context, Duration, Effect, Layer, Schedule } from "effect"
+// once and are told to the other processes, which reload it (a notice
+// through Postgres); it is also reloaded every few seconds, for changes
+// made behind the service's back.
+import { Context, Duration, Effect, Layer, Stream } from "effect"
 import { type CatalogRow, CatalogStore, type RoomInput, type RoomPatch, type RoomWriteProblem } from "../db/catalogStore.ts"
+import { Notices } from "../db/notices.ts"
+import { Outage } from "../db/outage.ts"
+import type { DatabaseUnavailable } from "../domain/errors.ts"
 import { newJoinCode } from "../domain/joinCode.ts"
+import type { RoomId } from "../domain/room.ts"
 
 export const catalogRefreshInterval = Duration.seconds(5)
 
@@ -13,57 +18,83 @@ export type NewRoom = Omit<RoomInput, "joinCode">
 const byName = new Intl.Collator("en", { numeric: true })
 
 export class RoomCatalog extends Context.Service<RoomCatalog, {
-  readonly find: (room: number) => Effect.Effect<CatalogRow | undefined>
+  readonly find: (room: RoomId) => Effect.Effect<CatalogRow | undefined>
   readonly findByJoinCode: (code: string) => Effect.Effect<CatalogRow | undefined>
   readonly all: Effect.Effect<ReadonlyArray<CatalogRow>>
   /** Enabled rooms sorted by name, as /groups lists them. */
   readonly enabled: Effect.Effect<ReadonlyArray<CatalogRow>>
-  readonly refresh: Effect.Effect<void>
+  readonly refresh: Effect.Effect<void, DatabaseUnavailable>
   /** Creates a room with a fresh join code. */
-  readonly create: (room: NewRoom) => Effect.Effect<CatalogRow | RoomWriteProblem>
-  readonly update: (room: number, patch: RoomPatch) => Effect.Effect<CatalogRow | RoomWriteProblem>
-  readonly remove: (room: number) => Effect.Effect<boolean>
+  readonly create: (room: NewRoom) => Effect.Effect<CatalogRow | RoomWriteProblem, DatabaseUnavailable>
+  readonly update: (room: RoomId, patch: RoomPatch) => Effect.Effect<CatalogRow | RoomWriteProblem, DatabaseUnavailable>
+  readonly remove: (room: RoomId) => Effect.Effect<boolean, DatabaseUnavailable>
 }>()("room-orchestrator/RoomCatalog") {
   static readonly layer = Layer.effect(RoomCatalog, Effect.gen(function*() {
     const store = yield* CatalogStore
+    const outage = yield* Outage
+    const notices = yield* Notices
     // Plain maps, changed only in Effect.sync: the event loop serializes them.
-    let rooms = new Map<number, CatalogRow>()
+    let rooms = new Map<RoomId, CatalogRow>()
     let joinCodes = new Map<string, CatalogRow>()
     let enabledSorted: ReadonlyArray<CatalogRow> | undefined
 
-    const load = (rows: ReadonlyArray<CatalogRow>) =>
+    // Writes made here while a reload's query ran are newer than what it read:
+    // they are applied again on top, so a room created meanwhile never vanishes.
+    let writeCount = 0
+    const localWrites = new Map<RoomId, { readonly at: number; readonly row: CatalogRow | undefined }>()
+
+    const setRoom = (room: RoomId, row: CatalogRow | undefined) => {
+      const old = rooms.get(room)
+      if (old !== undefined) joinCodes.delete(old.joinCode)
+      if (row === undefined) rooms.delete(room)
+      else {
+        rooms.set(room, row)
+        joinCodes.set(row.joinCode, row)
+      }
+      enabledSorted = undefined
+    }
+
+    const load = (rows: ReadonlyArray<CatalogRow>, since: number) =>
       Effect.sync(() => {
         rooms = new Map(rows.map((r) => [r.room, r]))
         joinCodes = new Map(rows.map((r) => [r.joinCode, r]))
         enabledSorted = undefined
-      })
-
-    const apply = (room: number, row: CatalogRow | undefined) =>
-      Effect.sync(() => {
-        const old = rooms.get(room)
-        if (old !== undefined) joinCodes.delete(old.joinCode)
-        if (row === undefined) rooms.delete(room)
-        else {
-          rooms.set(room, row)
-          joinCodes.set(row.joinCode, row)
+        for (const [room, w] of localWrites) {
+          if (w.at > since) setRoom(room, w.row)
+          else localWrites.delete(room)
         }
-        enabledSorted = undefined
       })
 
-    const refresh = Effect.flatMap(store.rooms, load)
-    yield* refresh
-    yield* refresh.pipe(
-      Effect.delay(catalogRefreshInterval),
-      Effect.catchCause((cause) => Effect.logWarning("Room catalog refresh failed", cause)),
-      Effect.forever,
-      Effect.forkScoped
-    )
+    const apply = (room: RoomId, row: CatalogRow | undefined) =>
+      Effect.sync(() => {
+        localWrites.set(room, { at: ++writeCount, row })
+        setRoom(room, row)
+      })
 
-    const written = (room: number) => (r: CatalogRow | RoomWriteProblem): Effect.Effect<CatalogRow | RoomWriteProblem> =>
-      typeof r === "string" ? Effect.succeed(r) : Effect.as(apply(room, r), r)
+    const refresh = Effect.suspend(() => {
+      const since = writeCount
+      return Effect.flatMap(store.rooms, (rows) => load(rows, since))
+    })
+    const refreshed = (why: string) =>
+      refresh.pipe(
+        Effect.catchTag("DatabaseUnavailable", outage.report),
+        Effect.catchCause((cause) => Effect.logWarning("Room catalog refresh failed", cause).pipe(Effect.annotateLogs({ why })))
+      )
+    yield* refresh
+    yield* refreshed("periodic").pipe(Effect.delay(catalogRefreshInterval), Effect.forever, Effect.forkScoped)
+    if (notices.shared) {
+      yield* (yield* notices.subscribe).pipe(
+        Stream.filter((n) => n._tag === "Resync" || n.topic === topic),
+        Stream.runForEach(() => refreshed("another process changed it")),
+        Effect.forkScoped
+      )
+    }
+
+    const written = (room: RoomId) => (r: CatalogRow | RoomWriteProblem): Effect.Effect<CatalogRow | RoomWriteProblem, DatabaseUnavailable> =>
+      typeof r === "string" ? Effect.succeed(r) : apply(room, r).pipe(Effect.andThen(notices.send(topic, { room })), Effect.as(r))
 
     // A join code collision is retried with a new code.
-    const create = (room: NewRoom): Effect.Effect<CatalogRow | RoomWriteProblem> =>
+    const create = (room: NewRoom): Effect.Effect<CatalogRow | RoomWriteProblem, DatabaseUnavailable> =>
       Effect.flatMap(store.create({ ...room, joinCode: newJoinCode() }), (r) => (r === "join code taken" ? create(room) : Effect.succeed(r)))
 
     return {
@@ -71,12 +102,14 @@ export class RoomCatalog extends Context.Service<RoomCatalog, {
       findByJoinCode: (code) => Effect.sync(() => joinCodes.get(code.toUpperCase())),
       all: Effect.sync(() => [...rooms.values()]),
       enabled: Effect.sync(() =>
-        (enabledSorted ??= [...rooms.values()].filter((r) => !r.disabled).sort((a, b) => byName.compare(a.name, b.name) || a.room - b.room))
+        (enabledSorted ??= [...rooms.values()].filter((r) => !r.disabled).sort((a, b) => byName.compare(a.name, b.name) || byName.compare(a.room, b.room)))
       ),
       refresh,
       create: (room) => Effect.flatMap(create(room), written(room.room)),
       update: (room, patch) => Effect.flatMap(store.update(room, patch), written(room)),
-      remove: (room) => Effect.tap(store.remove(room), (removed) => (removed ? apply(room, undefined) : Effect.void))
+      remove: (room) => Effect.tap(store.remove(room), (removed) => (removed ? Effect.andThen(apply(room, undefined), notices.send(topic, { room })) : Effect.void))
     }
   }))
 }
+
+const topic = "catalog"

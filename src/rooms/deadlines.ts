@@ -1,9 +1,12 @@
 // The deadline sweep: wakes every room whose stored timer is due. Rooms
 // normally fire their own timers; this covers a room that was passivated,
 // moved to another process, or whose process restarted (a deadline that
-// passed while the service was down fires on the first sweep).
-import { Duration, Effect, Layer, Schedule } from "effect"
+// passed while the service was down fires on the first sweep). One sweep
+// runs in the whole deployment (a cluster singleton).
+import { Clock, Duration, Effect, Schedule } from "effect"
+import { Singleton } from "effect/cluster"
 import { RoomStore } from "../db/roomStore.ts"
+import { Outage } from "../db/outage.ts"
 import { Rooms } from "./rooms.ts"
 
 export const sweepInterval = Duration.seconds(1)
@@ -11,15 +14,16 @@ export const sweepInterval = Duration.seconds(1)
 export const wakeDueRooms = Effect.gen(function*() {
   const store = yield* RoomStore
   const rooms = yield* Rooms
-  const due = yield* store.dueRooms(new Date())
+  const due = yield* store.dueRooms(new Date(yield* Clock.currentTimeMillis))
   yield* Effect.forEach(due, rooms.wake, { discard: true })
   return due.length
 })
 
-export const DeadlineSweep = Layer.effectDiscard(
-  wakeDueRooms.pipe(
+export const DeadlineSweep = Singleton.make("room-orchestrator/DeadlineSweep", Effect.gen(function*() {
+  const outage = yield* Outage
+  yield* wakeDueRooms.pipe(
+    Effect.catchTag("DatabaseUnavailable", outage.report),
     Effect.catchCause((cause) => Effect.logWarning("Deadline sweep failed", cause)),
-    Effect.repeat(Schedule.spaced(sweepInterval)),
-    Effect.forkScoped
+    Effect.repeat(Schedule.spaced(sweepInterval))
   )
-)
+}))

@@ -3,8 +3,11 @@
 import { Layer } from "effect"
 import { GatewayStore } from "../db/gatewayStore.ts"
 import { RoomStore } from "../db/roomStore.ts"
+import { RoomChanges } from "./changes.ts"
 import { DeadlineSweep } from "./deadlines.ts"
-import { makeRoomEntity } from "./host.ts"
+import { Notices } from "../db/notices.ts"
+import { Outage } from "../db/outage.ts"
+import { makeRoomEntity } from "./room.ts"
 import { Placement } from "./placement.ts"
 import { Rooms } from "./rooms.ts"
 
@@ -21,12 +24,17 @@ export const roomsLayer = <ROut, E, RIn, RP = PlacementNeeds>(
   options: {
     readonly placement?: Layer.Layer<Placement, never, RP>
     readonly rooms?: typeof Rooms.layer
+    /** The clock rooms and the deadline sweep read (tests move a TestClock); Effect's own by default. */
+    readonly clock?: Layer.Layer<never>
   } = {}
 ) =>
   DeadlineSweep.pipe(
+    Layer.provide(options.clock ?? Layer.empty),
     Layer.provideMerge(options.rooms ?? Rooms.layer),
-    Layer.provideMerge(RoomEntity),
+    Layer.provideMerge(RoomEntity.pipe(Layer.provide(options.clock ?? Layer.empty))),
     Layer.provideMerge(options.placement ?? (Placement.layer as Layer.Layer<Placement, never, RP>)),
     Layer.provideMerge(cluster),
-    Layer.provideMerge(Layer.mergeAll(RoomStore.layer, GatewayStore.layer))
+    Layer.provideMerge(Layer.mergeAll(RoomStore.layer, GatewayStore.layer, RoomChanges.layer)),
+    Layer.provideMerge(Notices.layer),
+    Layer.provideMerge(Outage.layer)
   )

@@ -1,42 +1,60 @@
-// What operators and clients list: /groups (the catalog, static default
-// gateways) and /rooms (rooms in use, with the live gateway and users).
+// What operators and clients list, in gxydb-api's shapes: /groups (the
+// catalog, static default gateways) and /rooms, /room/:id (rooms in use,
+// with the live gateway and every user field the client last sent).
 import { Context, Duration, Effect, Layer } from "effect"
 import { Config } from "../config.ts"
-import { CatalogStore } from "../db/catalogStore.ts"
+import { type CatalogRow, CatalogStore } from "../db/catalogStore.ts"
+import { RoomStore } from "../db/roomStore.ts"
 import { type LiveSessionRow, SessionStore } from "../db/sessionStore.ts"
+import type { DatabaseUnavailable } from "../domain/errors.ts"
+import { type RoomId, roomIdOut } from "../domain/room.ts"
 import { RoomCatalog } from "./catalog.ts"
 
+type RoomIdOut = number | string
+
+/** A room as /groups lists it (gxydb-api's V1Room without users). */
 export interface GroupEntry {
-  readonly room: number
-  readonly janus: string
-  readonly description: string
-  readonly num_users: number
-}
-
-export interface LiveUser {
-  readonly id: string
-  readonly display: string
-  readonly email: string
-  readonly janus: string
-  readonly camera: boolean
-  readonly mic: boolean
-  readonly screen: boolean
-  readonly question: boolean
-  readonly self_test: boolean
-  readonly sound_test: boolean
-  readonly country: string
-  /** When the session started, epoch ms. */
-  readonly joined: number
-  /** Its last keepalive, epoch ms. */
-  readonly timestamp: number
-}
-
-export interface LiveRoom {
-  readonly room: number
+  readonly room: RoomIdOut
   readonly janus: string
   readonly description: string
   readonly num_users: number
   readonly questions: boolean
+  readonly region: string
+  readonly extra: unknown
+}
+
+/** A user in a listing: gxydb-api's 21 fields with what the client last sent, plus ours (mic, screen, country, joined). */
+export interface LiveUser {
+  readonly id: string
+  readonly display: string
+  readonly email: string
+  readonly group: string
+  readonly ip: string
+  readonly janus: string
+  readonly name: string
+  readonly role: string
+  readonly system: string
+  readonly username: string
+  readonly room: RoomIdOut
+  /** As the client sent it; its last keepalive (epoch ms) when it sent none. */
+  readonly timestamp: number
+  readonly session: number
+  readonly handle: number
+  readonly rfid: string
+  readonly textroom_handle: number
+  readonly camera: boolean
+  readonly question: boolean
+  readonly self_test: boolean
+  readonly sound_test: boolean
+  readonly extra: unknown
+  readonly mic: boolean
+  readonly screen: boolean
+  readonly country: string
+  /** When the session started, epoch ms. */
+  readonly joined: number
+}
+
+export interface LiveRoom extends GroupEntry {
   readonly users: ReadonlyArray<LiveUser>
 }
 
@@ -48,11 +66,16 @@ export interface LiveRoom {
  */
 export const liveListingTtl = Duration.seconds(1)
 
+const byName = new Intl.Collator("en", { numeric: true })
+
 export class RoomListings extends Context.Service<RoomListings, {
-  readonly groups: (withNumUsers: boolean) => Effect.Effect<ReadonlyArray<GroupEntry>>
-  readonly live: (room?: number) => Effect.Effect<ReadonlyArray<LiveRoom>>
+  readonly groups: (withNumUsers: boolean) => Effect.Effect<ReadonlyArray<GroupEntry>, DatabaseUnavailable>
+  /** Every room with live sessions, sorted by description. */
+  readonly live: Effect.Effect<ReadonlyArray<LiveRoom>, DatabaseUnavailable>
+  /** One room of the catalog (users may be none); undefined when unknown or disabled. */
+  readonly room: (room: RoomId) => Effect.Effect<LiveRoom | undefined, DatabaseUnavailable>
   /** Every live room as JSON text, serialized once per listing. */
-  readonly liveJson: Effect.Effect<string>
+  readonly liveJson: Effect.Effect<string, DatabaseUnavailable>
   /** Forgets the cached /rooms listing (a session joined or left). */
   readonly membershipChanged: Effect.Effect<void>
 }>()("room-orchestrator/RoomListings") {
@@ -60,63 +83,109 @@ export class RoomListings extends Context.Service<RoomListings, {
     const config = yield* Config
     const catalog = yield* RoomCatalog
     const catalogStore = yield* CatalogStore
+    const roomStore = yield* RoomStore
     const sessions = yield* SessionStore
+    const idOut = (id: RoomId) => roomIdOut(id, config.roomIdsAsStrings)
 
     const groups = (withNumUsers: boolean) =>
       Effect.gen(function*() {
         const rooms = yield* catalog.enabled
-        const counts = withNumUsers ? yield* catalogStore.userCounts : new Map<number, number>()
+        const counts = withNumUsers ? yield* catalogStore.userCounts : new Map<number, { users: number; questions: boolean }>()
         return rooms.map((r): GroupEntry => ({
-          room: r.room,
-          janus: r.defaultGateway ?? "",
-          description: r.name,
-          num_users: counts.get(r.id) ?? 0
+          ...roomFields(r, r.defaultGateway),
+          num_users: counts.get(r.id)?.users ?? 0,
+          questions: counts.get(r.id)?.questions ?? false
         }))
       })
+
+    const roomFields = (r: CatalogRow, janus: string | null) => ({
+      room: idOut(r.room),
+      janus: janus ?? "",
+      description: r.name,
+      region: r.region ?? "",
+      extra: r.extra ?? null
+    })
+
+    const userOf = (row: LiveSessionRow, room: CatalogRow): LiveUser => ({
+      id: row.userId,
+      display: row.display ?? "",
+      email: row.email ?? "",
+      group: row.groupName ?? room.name,
+      ip: row.ip ?? "",
+      janus: row.gateway ?? "",
+      name: row.clientName ?? "",
+      role: row.role ?? "user",
+      system: row.userAgent ?? "",
+      username: row.username ?? "",
+      room: idOut(row.room),
+      timestamp: row.clientTimestamp ?? row.keepaliveAt.getTime(),
+      session: row.gatewaySession,
+      handle: row.gatewayHandle ?? 0,
+      rfid: row.gatewayFeed ?? "",
+      textroom_handle: row.gatewayTextroomHandle ?? 0,
+      camera: row.camera,
+      question: row.question,
+      self_test: row.selfTest,
+      sound_test: row.soundTest,
+      extra: row.extra ?? null,
+      mic: row.mic,
+      screen: row.screen,
+      country: row.country ?? "",
+      joined: row.joinedAt.getTime()
+    })
 
     // Scale mode shows where the room really is; legacy mode (or no assignment) its default.
-    const janusOf = (row: LiveSessionRow) =>
-      (config.scale ? row.assignedGateway : null) ?? row.defaultGateway ?? ""
+    const janusOf = (room: CatalogRow, assigned: string | undefined) =>
+      (config.scale ? assigned : undefined) ?? room.defaultGateway
 
-    const listing = (room?: number) =>
-      Effect.map(sessions.live(room), (rows) => {
-        const byRoom = new Map<number, { first: LiveSessionRow; users: Array<LiveUser> }>()
-        for (const row of rows) {
-          const entry = byRoom.get(row.room) ?? { first: row, users: [] }
-          entry.users.push({
-            id: row.userId,
-            display: row.display ?? "",
-            email: row.email ?? "",
-            janus: row.gateway ?? "",
-            camera: row.camera,
-            mic: row.mic,
-            screen: row.screen,
-            question: row.question,
-            self_test: row.selfTest,
-            sound_test: row.soundTest,
-            country: row.country ?? "",
-            joined: row.joinedAt.getTime(),
-            timestamp: row.keepaliveAt.getTime()
-          })
-          byRoom.set(row.room, entry)
-        }
-        return [...byRoom.values()].map(({ first, users }): LiveRoom => ({
-          room: first.room,
-          janus: janusOf(first),
-          description: first.name,
-          num_users: new Set(users.map((u) => u.id)).size,
-          questions: users.some((u) => u.question),
-          users
-        }))
-      })
+    const liveRoom = (room: CatalogRow, rows: ReadonlyArray<LiveSessionRow>, assigned: string | undefined): LiveRoom => {
+      const users = rows.map((row) => userOf(row, room))
+      return {
+        ...roomFields(room, janusOf(room, assigned)),
+        // gxydb-api counts connections: a user on two devices is two
+        num_users: users.length,
+        questions: users.some((u) => u.question),
+        users
+      }
+    }
+
+    const listing = Effect.gen(function*() {
+      const rows = yield* sessions.live()
+      const assignments = config.scale ? yield* roomStore.assignments : new Map<RoomId, string>()
+      const byRoom = new Map<RoomId, Array<LiveSessionRow>>()
+      for (const row of rows) {
+        const list = byRoom.get(row.room)
+        if (list === undefined) byRoom.set(row.room, [row])
+        else list.push(row)
+      }
+      const rooms: Array<LiveRoom> = []
+      for (const [id, roomRows] of byRoom) {
+        const room = yield* catalog.find(id)
+        if (room !== undefined && !room.disabled) rooms.push(liveRoom(room, roomRows, assignments.get(id)))
+      }
+      return rooms.sort((a, b) => byName.compare(a.description, b.description) || byName.compare(String(a.room), String(b.room)))
+    })
 
     const [everyRoom, membershipChanged] = yield* Effect.cachedInvalidateWithTTL(
-      Effect.map(listing(), (rooms) => ({ rooms, json: JSON.stringify(rooms) })),
+      Effect.map(listing, (rooms) => ({ rooms, json: JSON.stringify(rooms) })),
       liveListingTtl
     )
-    const live = (room?: number) =>
-      Effect.map(everyRoom, ({ rooms }) => (room === undefined ? rooms : rooms.filter((r) => r.room === room)))
 
-    return { groups, live, liveJson: Effect.map(everyRoom, ({ json }) => json), membershipChanged }
+    const room = (id: RoomId) =>
+      Effect.gen(function*() {
+        const row = yield* catalog.find(id)
+        if (row === undefined || row.disabled) return undefined
+        const rows = yield* sessions.live(id)
+        const assigned = config.scale ? (yield* roomStore.loadAssignment(row.id))?.gateway : undefined
+        return liveRoom(row, rows, assigned)
+      })
+
+    return {
+      groups,
+      live: Effect.map(everyRoom, ({ rooms }) => rooms),
+      room,
+      liveJson: Effect.map(everyRoom, ({ json }) => json),
+      membershipChanged
+    }
   }))
 }

@@ -1,28 +1,27 @@
-// Placement: reads the gateways' current load, lets the pure balancer choose,
-// and writes the assignment, all under the deployment-wide placement lock:
-// rooms placed at the same time, in this process or another, see each
-// other's load, so none overcommits a gateway while another had room and
-// least-loaded stays even. Logs and counts every decision.
-import { Context, Effect, Layer, Metric } from "effect"
-import { type Choice, type GatewayLoad, type PlacementRequest, selectGateway } from "../balancer/select.ts"
+// Placement: the gateways' current loads, as the pure balancer sees them,
+// and its choice for a room. It writes nothing: the room's own step commits
+// the assignment, inside the same transaction that holds the deployment-wide
+// placement lock (GatewayStore.exclusively), so rooms placed at the same time
+// in any process see each other's load. Logs and counts every decision.
+import { Context, Effect, Layer } from "effect"
+import { type GatewayLoad, type PlacementRequest, roomLoad, selectGateway, type Selection } from "../balancer/select.ts"
 import { Config } from "../config.ts"
 import { GatewayStore } from "../db/gatewayStore.ts"
-import { NoGatewayAvailable } from "./entity.ts"
-
-export const assignmentsCounter = Metric.counter("room_assignments_total", {
-  description: "Rooms assigned to a gateway by the balancer, by stage"
-})
-export const overflowCounter = Metric.counter("room_assignments_overflow_total", {
-  description: "Rooms assigned to a gateway already at capacity (no gateway had room)"
-})
+import type { DatabaseUnavailable } from "../domain/errors.ts"
+import { countAssignment } from "../metrics/events.ts"
 
 export interface PlacementInput extends PlacementRequest {
-  /** The room's row id, for its assignment. */
-  readonly roomId: number
+  /** The room's row id: its own assignment is left out of the loads (a room being moved). */
+  readonly rowId: number
 }
 
 export class Placement extends Context.Service<Placement, {
-  readonly place: (request: PlacementInput) => Effect.Effect<Choice, NoGatewayAvailable>
+  /** Every gateway of AVAILABLE_JANUS_SERVERS with its load; `exceptRowId`'s own assignment left out. */
+  readonly loads: (exceptRowId?: number) => Effect.Effect<ReadonlyArray<GatewayLoad>, DatabaseUnavailable>
+  /** The balancer's choice for a room, from the loads read now (call it holding the placement lock). */
+  readonly choose: (request: PlacementInput) => Effect.Effect<Selection, DatabaseUnavailable>
+  /** Logs and counts a decision once it is committed. */
+  readonly report: (request: PlacementRequest, selection: Selection) => Effect.Effect<void>
 }>()("room-orchestrator/Placement") {
   static readonly layer = Layer.effect(Placement, Effect.gen(function*() {
     const config = yield* Config
@@ -37,17 +36,17 @@ export class Placement extends Context.Service<Placement, {
 
     // Gateways named in AVAILABLE_JANUS_SERVERS but not registered count as
     // enabled, of default capacity, status unknown.
-    const loads = (exceptRoom: number) => Effect.gen(function*() {
-      const rows = yield* gateways.list
-      const use = yield* gateways.use(config.avgRoomOccupancy, exceptRoom)
-      const loadOf = new Map(use.map((u) => [u.gateway, u.load]))
+    const loads = (exceptRowId?: number) => Effect.gen(function*() {
+      const { gateways: rows, assigned } = yield* gateways.placementView(exceptRowId)
+      const load = new Map<string, number>()
+      for (const a of assigned) load.set(a.gateway, (load.get(a.gateway) ?? 0) + a.rooms * roomLoad(a.users, config.avgRoomOccupancy))
       const rowOf = new Map(rows.map((r) => [r.name, r]))
       return config.availableJanusServers.map((name): GatewayLoad => {
         const row = rowOf.get(name)
         return {
           name,
           capacity: row?.capacity ?? config.maxServerCapacity,
-          load: loadOf.get(name) ?? 0,
+          load: load.get(name) ?? 0,
           enabled: row?.enabled ?? true,
           draining: row?.draining ?? false,
           online: row?.online ?? undefined,
@@ -56,40 +55,28 @@ export class Placement extends Context.Service<Placement, {
       })
     })
 
-    const place = Effect.fn("Placement.place")(function*(request: PlacementInput) {
-      const selection = yield* gateways.exclusively(Effect.gen(function*() {
-        const selection = selectGateway(yield* loads(request.roomId), policy, request)
-        if (selection._tag === "Chosen") {
-          yield* gateways.assign(request.roomId, selection.choice.gateway, selection.choice.region ?? null, request.users)
-        }
-        return selection
-      }))
-      if (selection._tag === "None") {
-        yield* Effect.logWarning("No gateway available for room").pipe(Effect.annotateLogs({ room_id: request.room }))
-        return yield* new NoGatewayAvailable({ room: request.room, reason: selection.reason })
-      }
-      yield* logChoice(request, selection.choice)
-      return selection.choice
-    })
+    const choose = (request: PlacementInput) =>
+      Effect.map(loads(request.rowId), (l) => selectGateway(l, policy, request)).pipe(Effect.withSpan("Placement.choose"))
 
-    return { place }
+    const report = (request: PlacementRequest, selection: Selection) => {
+      if (selection._tag === "None") return Effect.void
+      const choice = selection.choice
+      const overflow = choice.stage === "overflow"
+      const line = overflow
+        ? Effect.logWarning("Assigned room to server over capacity (overflow)")
+        : Effect.logInfo("Assigned room to server")
+      return line.pipe(
+        Effect.annotateLogs({
+          room_id: request.room,
+          gateway_name: choice.gateway,
+          country_code: request.country ?? "",
+          regional_match: choice.regionalMatch,
+          stage: choice.stage
+        }),
+        Effect.andThen(countAssignment(choice.stage, request.country ? (choice.regionalMatch ? "matched" : "unmatched") : undefined))
+      )
+    }
+
+    return { loads, choose, report }
   }))
-}
-
-const logChoice = (request: PlacementRequest, choice: Choice) => {
-  const overflow = choice.stage === "overflow"
-  const line = overflow
-    ? Effect.logWarning("Assigned room to server over capacity (overflow)")
-    : Effect.logInfo("Assigned room to server")
-  return line.pipe(
-    Effect.annotateLogs({
-      room_id: request.room,
-      gateway_name: choice.gateway,
-      country_code: request.country ?? "",
-      regional_match: choice.regionalMatch,
-      stage: choice.stage
-    }),
-    Effect.andThen(Metric.update(Metric.withAttributes(assignmentsCounter, { stage: choice.stage }), 1)),
-    Effect.andThen(overflow ? Metric.update(overflowCounter, 1) : Effect.void)
-  )
 }

@@ -1,33 +1,57 @@
 // The dead-session cleaner: every CLEAN_SESSIONS_INTERVAL, sessions without a
-// keepalive for DEAD_SESSION_PERIOD are closed and their rooms told. With
-// several processes the sweeps take turns (the store holds a lock).
-import { Duration, Effect, Layer, Schedule } from "effect"
+// keepalive for DEAD_SESSION_PERIOD are closed and their rooms told; then
+// every room that counts other sessions than the sessions table holds (a
+// join or leave it never heard of) recounts them. One cleaner runs in the
+// whole deployment (a cluster singleton; the store also holds a lock).
+import { Clock, Duration, Effect, Schedule } from "effect"
+import { Singleton } from "effect/cluster"
 import { Config } from "../config.ts"
+import { Outage } from "../db/outage.ts"
+import { RoomStore } from "../db/roomStore.ts"
+import { countCleanedSessions } from "../metrics/events.ts"
+import { Rooms } from "../rooms/rooms.ts"
 import { Sessions } from "./sessions.ts"
 
 export const sweepDeadSessions = Effect.gen(function*() {
   const config = yield* Config
   const sessions = yield* Sessions
-  const result = yield* sessions.closeDead(new Date(Date.now() - config.deadSessionPeriod))
-  if (result !== undefined && result.sessions > 0) {
-    yield* Effect.logInfo("Cleaned dead sessions").pipe(Effect.annotateLogs({ sessions: result.sessions }))
+  const now = yield* Clock.currentTimeMillis
+  const result = yield* sessions.closeDead(new Date(now - config.deadSessionPeriod))
+  if (result === undefined) return undefined
+  if (result.sessions > 0) {
+    yield* countCleanedSessions(result.sessions)
+    yield* Effect.logInfo("Cleaned dead sessions").pipe(Effect.annotateLogs({ sessions: result.sessions, untold: result.untold }))
     yield* Effect.logInfo("Cleaned inactive room server assignments").pipe(
       Effect.annotateLogs({ cleaned_assignments: result.emptied })
     )
   }
-  return result
+  const recounted = config.scale ? yield* recountRooms : 0
+  return { ...result, recounted }
 })
 
-export const SessionCleaner = Layer.effectDiscard(Effect.gen(function*() {
+/** Rooms whose count differs from the sessions table read their sessions again. */
+export const recountRooms = Effect.gen(function*() {
+  const store = yield* RoomStore
+  const rooms = yield* Rooms
+  const miscounted = yield* store.miscounted
+  if (miscounted.length === 0) return 0
+  const done = yield* Effect.forEach(miscounted, (room) => Effect.result(rooms.syncSessions(room)), { concurrency: 16 })
+  const repaired = done.filter((d) => d._tag === "Success").length
+  yield* Effect.logInfo("Recounted room sessions").pipe(Effect.annotateLogs({ rooms: repaired, failed: miscounted.length - repaired }))
+  return repaired
+})
+
+export const SessionCleaner = Singleton.make("room-orchestrator/SessionCleaner", Effect.gen(function*() {
   const config = yield* Config
+  const outage = yield* Outage
   const interval = Duration.millis(config.cleanSessionsInterval)
   // The first sweep waits one interval: after a restart clients need a
   // chance to send the keepalives the service could not receive while down.
   yield* Effect.sleep(interval).pipe(
     Effect.andThen(sweepDeadSessions.pipe(
+      Effect.catchTag("DatabaseUnavailable", outage.report),
       Effect.catchCause((cause) => Effect.logWarning("Session sweep failed", cause)),
       Effect.repeat(Schedule.spaced(interval))
-    )),
-    Effect.forkScoped
+    ))
   )
 }))

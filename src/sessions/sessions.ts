@@ -1,56 +1,66 @@
 // Sessions: keepalives and closes, each passed on to its room's entity so
-// counts and the lifecycle stay serialized per room.
-import { Context, Effect, Layer, Schema } from "effect"
-import { type SessionInput, type SessionPlace, SessionStore } from "../db/sessionStore.ts"
-import type { SessionChange } from "../rooms/entity.ts"
+// counts and the lifecycle stay serialized per room. A room that cannot be
+// told is a failure the caller sees (503); the cleaner's recount repairs any
+// room that missed a change anyway.
+import { Context, Effect, Layer } from "effect"
+import { Config } from "../config.ts"
+import { type MediaPatch, type SessionInput, type SessionPlace, SessionStore, type SocketSessionInput } from "../db/sessionStore.ts"
+import { BadEvent, type DatabaseUnavailable, ProtocolError, type RoomUnavailable } from "../domain/errors.ts"
+import type { RoomId } from "../domain/room.ts"
+import type { RoomStatus, SessionChange } from "../rooms/messages.ts"
 import { RoomListings } from "../rooms/listings.ts"
 import { Rooms } from "../rooms/rooms.ts"
-import { closedFeed, type JanusEvent } from "./messages.ts"
+import { type ClosedFeed, closedFeed, type JanusEvent } from "./messages.ts"
 
-export class UnknownRoom extends Schema.TaggedError<UnknownRoom>()("UnknownRoom", { room: Schema.Number }) {
-  override get message() {
-    return `room: no room ${this.room}`
-  }
-}
-
-export class UnknownGateway extends Schema.TaggedError<UnknownGateway>()("UnknownGateway", { gateway: Schema.String }) {
-  override get message() {
-    return `janus: no gateway named ${this.gateway}`
-  }
-}
+/** Why telling rooms failed: the database or a room did not answer. */
+export type Unavailable = DatabaseUnavailable | RoomUnavailable
 
 export class Sessions extends Context.Service<Sessions, {
   /** A keepalive: upserts the session and tells its room. */
-  readonly keepalive: (input: SessionInput) => Effect.Effect<void, UnknownRoom | UnknownGateway>
-  /** Janus events: each videoroom leaving/kicked/unpublished closes its session; answers how many closed. */
-  readonly janusEvents: (events: JanusEvent | ReadonlyArray<JanusEvent>) => Effect.Effect<number>
-  /** Closes sessions without a keepalive since `before`; undefined when another process is sweeping. */
-  readonly closeDead: (before: Date) => Effect.Effect<{ readonly sessions: number; readonly emptied: number } | undefined>
+  readonly keepalive: (input: SessionInput) => Effect.Effect<void, ProtocolError | Unavailable>
+  /**
+   * Janus events: each videoroom leaving/kicked/unpublished closes the
+   * sessions of its feed; answers how many closed. A batch with an unreadable
+   * feed id is refused whole.
+   */
+  readonly janusEvents: (events: JanusEvent | ReadonlyArray<JanusEvent>) => Effect.Effect<number, BadEvent | Unavailable>
+  /**
+   * Closes sessions without a keepalive since `before` and tells their rooms;
+   * undefined when another process is sweeping. Rooms that could not be told
+   * are counted as `untold` (the recount repairs them).
+   */
+  readonly closeDead: (before: Date) => Effect.Effect<{ readonly sessions: number; readonly emptied: number; readonly untold: number } | undefined, DatabaseUnavailable>
+  /** A real-time connection joins a room on `gateway`: opens its session and tells the room. */
+  readonly openSocket: (input: SocketSessionInput) => Effect.Effect<SessionPlace, ProtocolError | Unavailable>
+  /** A real-time connection changes its media flags; false when its session is closed. */
+  readonly updateSocket: (place: SessionPlace, media: MediaPatch) => Effect.Effect<boolean, Unavailable>
+  /** A real-time connection leaves: closes its session and tells the room; false when it was closed already. */
+  readonly closeSocket: (session: number) => Effect.Effect<boolean, Unavailable>
 }>()("room-orchestrator/Sessions") {
   static readonly layer = Layer.effect(Sessions, Effect.gen(function*() {
+    const config = yield* Config
     const store = yield* SessionStore
     const rooms = yield* Rooms
     const listings = yield* RoomListings
 
-    // The session row is already written: a room that cannot be told now
-    // (busy, unavailable) learns it from the next keepalive or the cleaner.
-    const tell = (change: SessionChange, place: SessionPlace) =>
+    // Legacy mode has no room lifecycle (and writes no assignment): only the listings change.
+    const tell = (change: SessionChange, place: SessionPlace): Effect.Effect<RoomStatus, Unavailable> =>
       (change === "updated" ? Effect.void : listings.membershipChanged).pipe(
-        Effect.andThen(rooms.changeSession(place.room, change, String(place.session), place.gateway)),
-        Effect.tapError((e) => Effect.logWarning("Room not told of a session change").pipe(
-          Effect.annotateLogs({ room_id: place.room, change, reason: e.message })
-        )),
-        Effect.option
+        Effect.andThen(config.scale ? rooms.changeSession(place.room, change, String(place.session), place.gateway) : Effect.succeed(gone(place.room))),
+        // the room was removed after the session was written: nothing to tell
+        Effect.catchTag("RoomNotFound", () => Effect.succeed(gone(place.room)))
       )
 
     const keepalive = (input: SessionInput) =>
       Effect.gen(function*() {
+        // gxydb-api refuses a session without its feed id: nothing could close it.
+        if (input.gatewayFeed === null || input.gatewayFeed === "") return yield* new ProtocolError({ reason: "rfid is empty" })
         const outcome = yield* store.upsert(input)
         switch (outcome._tag) {
           case "UnknownRoom":
-            return yield* new UnknownRoom({ room: input.room })
+            return yield* new ProtocolError({ reason: `unknown room ${input.room}` })
           case "UnknownGateway":
-            return yield* new UnknownGateway({ gateway: input.gateway })
+            return yield* new ProtocolError({ reason: `unknown gateway ${input.gateway}` })
           case "Joined":
             if (outcome.left !== undefined) yield* tell("left", outcome.left)
             yield* tell("joined", outcome.place)
@@ -61,19 +71,28 @@ export class Sessions extends Context.Service<Sessions, {
         }
       })
 
-    const closeAll = (places: ReadonlyArray<SessionPlace>) =>
-      Effect.forEach(places, (p) => tell("left", p), { concurrency: 16 })
+    // Every room is told, even when one fails; then the first failure is reported.
+    const tellAll = (places: ReadonlyArray<SessionPlace>) =>
+      Effect.forEach(places, (p) => Effect.result(tell("left", p)), { concurrency: 16 })
 
-    const closeFeed = (feed: number, gateway: string | undefined) =>
-      Effect.flatMap(store.closeByFeed(feed, gateway), (places) => Effect.as(closeAll(places), places.length))
+    const closeFeed = ({ feed, emitter }: ClosedFeed) =>
+      Effect.gen(function*() {
+        const places = yield* store.closeByFeed(feed, emitter)
+        for (const told of yield* tellAll(places)) if (told._tag === "Failure") return yield* Effect.fail(told.failure)
+        return places.length
+      })
 
     const janusEvents = (events: JanusEvent | ReadonlyArray<JanusEvent>) =>
       Effect.gen(function*() {
-        let closed = 0
+        const closes: Array<ClosedFeed> = []
         for (const event of Array.isArray(events) ? events : [events as JanusEvent]) {
           const close = closedFeed(event)
-          if (close !== undefined) closed += yield* closeFeed(close.feed, close.gateway)
+          if (close === undefined) continue
+          if ("invalid" in close) return yield* new BadEvent({ reason: close.invalid })
+          closes.push(close)
         }
+        let closed = 0
+        for (const close of closes) closed += yield* closeFeed(close)
         return closed
       })
 
@@ -81,13 +100,34 @@ export class Sessions extends Context.Service<Sessions, {
       Effect.gen(function*() {
         const places = yield* store.closeDead(before)
         if (places === undefined) return undefined
-        const statuses = yield* closeAll(places)
-        const emptied = new Set(
-          statuses.flatMap((s) => (s._tag === "Some" && s.value.sessions === 0 ? [s.value.room] : []))
-        ).size
-        return { sessions: places.length, emptied }
+        const told = yield* tellAll(places)
+        const emptied = new Set(told.flatMap((t) => (t._tag === "Success" && t.success.state === "draining" && t.success.sessions === 0 ? [t.success.room] : []))).size
+        return { sessions: places.length, emptied, untold: told.filter((t) => t._tag === "Failure").length }
       })
 
-    return { keepalive, janusEvents, closeDead }
+    const openSocket = (input: SocketSessionInput) =>
+      Effect.gen(function*() {
+        const outcome = yield* store.openSocket(input)
+        switch (outcome._tag) {
+          case "UnknownRoom":
+            return yield* new ProtocolError({ reason: `unknown room ${input.room}` })
+          case "UnknownGateway":
+            return yield* new ProtocolError({ reason: `unknown gateway ${input.gateway}` })
+          case "Opened":
+            yield* tell("joined", outcome.place)
+            return outcome.place
+        }
+      })
+
+    const updateSocket = (place: SessionPlace, media: MediaPatch) =>
+      Effect.flatMap(store.setMedia(place.session, media), (live) => (live ? Effect.as(tell("updated", place), true) : Effect.succeed(false)))
+
+    const closeSocket = (session: number) =>
+      Effect.flatMap(store.close(session), (place) => (place === undefined ? Effect.succeed(false) : Effect.as(tell("left", place), true)))
+
+    return { keepalive, janusEvents, closeDead, openSocket, updateSocket, closeSocket }
   }))
 }
+
+/** What a room without a lifecycle (legacy mode, or removed) reports. */
+const gone = (room: RoomId): RoomStatus => ({ room, state: "idle", gateway: null, region: null, sessions: 0, deadline: null, seq: 0 })

@@ -22,12 +22,12 @@ const policyArb = fc.record({
   available: fc.shuffledSubarray(names, { minLength: 1 }),
   avgRoomOccupancy: fc.integer({ min: 1, max: 15 }),
   regions: fc.constantFrom([], [{ country: "IL", gateways: ["gxy1", "gxy2"] }, { country: "US", gateways: ["gxy3"] }]),
-  pinned: fc.constantFrom(new Map<number, string>(), new Map([[7, "gxy4"]])),
+  pinned: fc.constantFrom(new Map<string, string>(), new Map([["7", "gxy4"]])),
   strategy: fc.constantFrom("least-loaded" as const, "sequential" as const)
 }) as fc.Arbitrary<Policy>
 
 const requestArb = fc.record({
-  room: fc.integer({ min: 1, max: 10 }),
+  room: fc.integer({ min: 1, max: 10 }).map(String),
   country: fc.constantFrom(undefined, "IL", "il", "US", "RU"),
   region: fc.constant(undefined),
   avoid: fc.constantFrom(undefined, "gxy2"),
@@ -74,7 +74,7 @@ describe("balancer properties", () => {
     }))
     const order: Array<string> = []
     for (let room = 1; room <= rooms; room++) {
-      const s = selectGateway(loads, policy, { room, country: undefined, region: undefined, avoid: undefined, users: 0 })
+      const s = selectGateway(loads, policy, { room: String(room), country: undefined, region: undefined, avoid: undefined, users: 0 })
       assert.strictEqual(s._tag, "Chosen")
       const name = (s as { choice: { gateway: string } }).choice.gateway
       order.push(name)
@@ -102,8 +102,8 @@ describe("balancer properties", () => {
     const loads: Array<GatewayLoad> = names.map((name) => ({
       name, capacity: 10, load: name === "gxy5" ? 500 : 0, enabled: true, draining: false, online: true, region: undefined
     }))
-    const policy: Policy = { available: names, avgRoomOccupancy: 10, regions: [], pinned: new Map([[2171, "gxy5"]]), strategy: "least-loaded" }
-    const request = { room: 2171, country: undefined, region: undefined, avoid: undefined, users: 0 }
+    const policy: Policy = { available: names, avgRoomOccupancy: 10, regions: [], pinned: new Map([["2171", "gxy5"]]), strategy: "least-loaded" }
+    const request = { room: "2171", country: undefined, region: undefined, avoid: undefined, users: 0 }
     assert.deepInclude(selectGateway(loads, policy, request), { _tag: "Chosen" })
     const s = selectGateway(loads, policy, request)
     assert.strictEqual(s._tag === "Chosen" && s.choice.gateway, "gxy5")
@@ -123,11 +123,11 @@ describe("balancer properties", () => {
       pinned: new Map(),
       strategy: "least-loaded"
     }
-    const il = selectGateway(loads, policy, { room: 1, country: "il", region: undefined, avoid: undefined, users: 0 })
+    const il = selectGateway(loads, policy, { room: "1", country: "il", region: undefined, avoid: undefined, users: 0 })
     assert.deepStrictEqual(il, { _tag: "Chosen", choice: { gateway: "gxy1", stage: "regional", region: "IL", regionalMatch: true } })
-    const us = selectGateway(loads, policy, { room: 2, country: "US", region: undefined, avoid: undefined, users: 0 })
+    const us = selectGateway(loads, policy, { room: "2", country: "US", region: undefined, avoid: undefined, users: 0 })
     assert.strictEqual(us._tag === "Chosen" && us.choice.gateway, "gxy3")
-    const other = selectGateway(loads, policy, { room: 3, country: "FR", region: undefined, avoid: undefined, users: 0 })
+    const other = selectGateway(loads, policy, { room: "3", country: "FR", region: undefined, avoid: undefined, users: 0 })
     assert.deepInclude(other._tag === "Chosen" ? other.choice : {}, { gateway: "gxy5", stage: "unreserved" })
   })
 
@@ -136,7 +136,7 @@ describe("balancer properties", () => {
       name, capacity: 400, load: 0, enabled: true, draining: false, online: false, region: undefined
     }))
     const policy: Policy = { available: names, avgRoomOccupancy: 10, regions: [], pinned: new Map(), strategy: "least-loaded" }
-    assert.deepStrictEqual(selectGateway(loads, policy, { room: 1, country: undefined, region: undefined, avoid: undefined, users: 0 }), {
+    assert.deepStrictEqual(selectGateway(loads, policy, { room: "1", country: undefined, region: undefined, avoid: undefined, users: 0 }), {
       _tag: "None",
       reason: "no gateway available"
     })

@@ -1,10 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { postgresLayer } from "../../src/db/database.ts"
-import { loadMigrations, makeMigrator } from "../../src/db/migrator.ts"
-import { splitStatements } from "../../src/db/statements.ts"
-import { backend, freshDatabaseLayer, freshPostgresUrl, realPostgresUrl } from "../support/database.ts"
+import { loadMigrations, makeMigrator, type Migration } from "../../src/db/migrator.ts"
+import { backend, envFor, freshDatabase, freshDatabaseLayer, freshPostgresUrl, realPostgresUrl } from "../support/database.ts"
+import { startService } from "../support/process.ts"
 
 const tables = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
@@ -14,7 +17,52 @@ const tables = Effect.gen(function*() {
   return rows.map((r) => r.table_name)
 })
 
-const schemaTables = ["gateways", "room_server_assignments", "room_snapshots", "room_transitions", "rooms", "sessions", "users"]
+const recorded = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const rows = yield* sql<{ id: number }>`SELECT id FROM schema_migrations ORDER BY id`
+  return rows.map((r) => r.id)
+})
+
+const schemaTables = ["gateways", "room_server_assignments", "room_snapshots", "room_transitions", "rooms", "sessions", "socket_io_attachments", "users"]
+
+/** Migrations read from files written to a temporary directory, as an operator would write them. */
+const migrationsFrom = (files: Record<string, string>) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const dir = mkdtempSync(join(tmpdir(), "room-orchestrator-migrations-"))
+      for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
+      return { dir, migrations: loadMigrations(dir) }
+    }),
+    ({ dir }) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+  ).pipe(Effect.map(({ migrations }) => migrations))
+
+// Semicolons inside a dollar-quoted body and an escaped quote in an E'' string:
+// a statement splitter of our own used to cut both in two.
+const functionMigration = {
+  "0001_shout.up.sql": `-- a function whose body has semicolons; and a string with an escaped quote
+CREATE TABLE notes (body TEXT NOT NULL DEFAULT E'it\\'s; fine');
+
+CREATE FUNCTION shout(t TEXT) RETURNS TEXT LANGUAGE plpgsql AS $$
+DECLARE
+  loud TEXT;
+BEGIN
+  loud := upper(t);
+  RETURN loud || '!';
+END
+$$;
+
+INSERT INTO notes DEFAULT VALUES;
+`,
+  "0001_shout.down.sql": "DROP FUNCTION shout(TEXT);\nDROP TABLE notes;\n"
+}
+
+const brokenMigration = {
+  "0002_broken.up.sql": "CREATE TABLE half (x INT);\nINSERT INTO half VALUES (1);\nSELEC 'oops';\n",
+  "0002_broken.down.sql": "DROP TABLE half;\n"
+}
+
+const upTo = (all: ReadonlyArray<Migration>, count: number) =>
+  makeMigrator(all.slice(0, count)).pipe(Effect.flatMap((m) => m.up))
 
 describe(`migrations (${backend})`, () => {
   it.effect("up, down to nothing, and up again", () =>
@@ -30,25 +78,70 @@ describe(`migrations (${backend})`, () => {
       assert.deepStrictEqual((yield* migrator.down(1)).map((m) => m.id), [all.at(-1)!.id])
       assert.strictEqual((yield* migrator.status).at(-1)!.appliedAt, undefined)
 
-      yield* migrator.down(all.length)
+      assert.deepStrictEqual((yield* migrator.down(all.length + 3)).map((m) => m.id), all.slice(0, -1).map((m) => m.id).reverse())
       assert.deepStrictEqual(yield* tables, [])
+      assert.deepStrictEqual(yield* recorded, [])
 
       yield* migrator.up
       assert.deepStrictEqual(yield* tables, schemaTables)
     }).pipe(Effect.provide(freshDatabaseLayer)))
 
-  it.effect("the schema enforces what the data model promises", () =>
+  it.effect("a migration with a dollar-quoted function body and an E'' string applies whole and works", () =>
     Effect.gen(function*() {
-      yield* (yield* makeMigrator()).up
+      const migrations = yield* migrationsFrom(functionMigration)
+      const migrator = yield* makeMigrator(migrations)
+      assert.deepStrictEqual((yield* migrator.up).map((m) => m.name), ["shout"])
       const sql = yield* SqlClient.SqlClient
-      yield* sql`INSERT INTO gateways (name) VALUES ('gxy1')`
-      const duplicate = yield* Effect.flip(sql`INSERT INTO gateways (name) VALUES ('gxy1')`)
-      assert.deepInclude(duplicate.reason, { _tag: "UniqueViolation", constraint: "gateways_name_key" })
-      yield* sql`INSERT INTO rooms (room, name, join_code) VALUES (2171, 'Room 1', 'ABC123')`
-      const badCode = yield* Effect.flip(sql`INSERT INTO rooms (room, name, join_code) VALUES (2172, 'Room 2', 'abc')`)
-      assert.strictEqual(badCode.reason._tag, "ConstraintError")
-      const sameCode = yield* Effect.flip(sql`INSERT INTO rooms (room, name, join_code) VALUES (2173, 'Room 3', 'ABC123')`)
-      assert.deepInclude(sameCode.reason, { _tag: "UniqueViolation", constraint: "rooms_join_code_key" })
+      const rows = yield* sql<{ loud: string }>`SELECT shout(body) AS loud FROM notes`
+      assert.deepStrictEqual(rows.map((r) => r.loud), ["IT'S; FINE!"])
+
+      yield* migrator.down(1)
+      assert.deepStrictEqual(yield* tables, [])
+      const fn = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_proc WHERE proname = 'shout'`
+      assert.strictEqual(fn[0]!.n, 0)
+    }).pipe(Effect.provide(freshDatabaseLayer)))
+
+  it.effect("a migration that fails halfway leaves nothing of itself and is not recorded", () =>
+    Effect.gen(function*() {
+      const migrations = yield* migrationsFrom({ ...functionMigration, ...brokenMigration })
+      const migrator = yield* makeMigrator(migrations)
+      const error = yield* Effect.flip(migrator.up)
+      assert.strictEqual(error._tag, "MigrationError")
+      assert.strictEqual(error.message, "Migration 0002_broken.up.sql failed: syntax error at or near \"SELEC\" at line 3")
+
+      // The first migration, in a transaction of its own, stays applied.
+      assert.deepStrictEqual(yield* recorded, [1])
+      assert.deepStrictEqual(yield* tables, ["notes"], "the broken file's CREATE TABLE is rolled back")
+      assert.deepStrictEqual((yield* migrator.status).map((m) => m.appliedAt === undefined), [false, true])
+    }).pipe(Effect.provide(freshDatabaseLayer)))
+
+  it.effect("a file with its own BEGIN/COMMIT is refused with a clear reason", () =>
+    Effect.gen(function*() {
+      const migrations = yield* migrationsFrom({
+        "0001_own_transaction.up.sql": "BEGIN;\nCREATE TABLE t (x INT);\nCOMMIT;\n",
+        "0001_own_transaction.down.sql": "DROP TABLE t;\n"
+      })
+      const migrator = yield* makeMigrator(migrations)
+      const error = yield* Effect.flip(migrator.up)
+      assert.include(error.message, "Migration 0001_own_transaction.up.sql failed")
+      assert.include(error.message, "leave out BEGIN and COMMIT")
+      assert.strictEqual((yield* migrator.status)[0]!.appliedAt, undefined)
+      assert.deepStrictEqual(yield* tables, [])
+    }).pipe(Effect.provide(freshDatabaseLayer)))
+
+  it.live("each migration gets its own applied_at, in one run and across runs", () =>
+    Effect.gen(function*() {
+      const all = loadMigrations()
+      yield* upTo(all, 2)
+      yield* Effect.sleep("20 millis")
+      yield* upTo(all, all.length)
+      const status = yield* (yield* makeMigrator()).status
+      const at = status.map((m) => m.appliedAt!.getTime())
+      assert.isBelow(at[1]!, at[2]!, "separate runs")
+      // Within one run each migration commits on its own: Postgres's now() is the transaction's start.
+      const sql = yield* SqlClient.SqlClient
+      const distinct = yield* sql<{ n: number }>`SELECT count(DISTINCT applied_at)::int AS n FROM schema_migrations`
+      assert.strictEqual(distinct[0]!.n, all.length)
     }).pipe(Effect.provide(freshDatabaseLayer)))
 
   it.effect.skipIf(realPostgresUrl === undefined)("two processes migrating at once apply each migration once", () =>
@@ -66,21 +159,38 @@ describe(`migrations (${backend})`, () => {
     }))
 })
 
-describe("migration files", () => {
-  it("every up has its down", () => {
-    for (const m of loadMigrations()) {
-      assert.isNotEmpty(splitStatements(m.up), `${m.id} up`)
-      assert.isNotEmpty(splitStatements(m.down), `${m.id} down`)
-    }
-  })
+describe(`npm run migrate (${backend})`, () => {
+  const migrate = (env: Record<string, string>, ...args: Array<string>) =>
+    Effect.promise(async () => {
+      const child = startService(env, "src/cli/migrate.ts", args)
+      return { code: await child.exited, output: child.output() }
+    })
 
-  it("splits statements, keeping semicolons inside strings, comments and dollar quotes", () => {
-    const text = "-- a; comment\nCREATE TABLE a (x TEXT DEFAULT ';');\n/* b; */ SELECT $$ ; $$;\n\nSELECT 'it''s; fine'"
-    assert.deepStrictEqual(splitStatements(text), [
-      "-- a; comment\nCREATE TABLE a (x TEXT DEFAULT ';')",
-      "/* b; */ SELECT $$ ; $$",
-      "SELECT 'it''s; fine'"
-    ])
-  })
+  it.effect("up, status, down N, status", () =>
+    Effect.gen(function*() {
+      const env = envFor(yield* freshDatabase)
+      const count = loadMigrations().length
+      const up = yield* migrate(env, "up")
+      assert.strictEqual(up.code, 0, up.output)
+      assert.include(up.output, "Applied 0001_gateways, ")
+
+      const status = yield* migrate(env, "status")
+      const applied = status.output.split("\n").filter((l) => /^\d{4}_\w+ {2}applied /.test(l))
+      assert.strictEqual(applied.length, count, status.output)
+
+      const down = yield* migrate(env, "down", "2")
+      assert.strictEqual(down.code, 0, down.output)
+      assert.include(down.output, `Reverted ${loadMigrations().slice(-2).reverse().map((m) => `${String(m.id).padStart(4, "0")}_${m.name}`).join(", ")}`)
+      const after = yield* migrate(env, "status")
+      assert.strictEqual(after.output.split("\n").filter((l) => l.endsWith("  pending")).length, 2, after.output)
+    }))
 })
 
+describe("migration files", () => {
+  it("every up has its down, none empty", () => {
+    for (const m of loadMigrations()) {
+      assert.isNotEmpty(m.up.trim(), `${m.id} up`)
+      assert.isNotEmpty(m.down.trim(), `${m.id} down`)
+    }
+  })
+})

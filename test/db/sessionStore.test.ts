@@ -9,9 +9,10 @@ import { freshPostgresUrl, realPostgresUrl } from "../support/database.ts"
 import { prepared, query } from "../support/rooms.ts"
 
 const keepaliveInput = {
-  userId: "racer", room: 2171, gateway: "gxy1", gatewaySession: 1, gatewayHandle: null, gatewayFeed: 9,
+  userId: "racer", room: "2171", gateway: "gxy1", gatewaySession: 1, gatewayHandle: null, gatewayFeed: "9",
   gatewayTextroomHandle: null, display: null, email: null, username: null, camera: false, mic: false, screen: false,
-  question: false, selfTest: false, soundTest: false, country: null, userAgent: null, ip: null, extra: null
+  question: false, selfTest: false, soundTest: false, country: null, userAgent: null, ip: null, extra: null,
+  groupName: null, role: null, clientName: null, clientTimestamp: null
 }
 
 describe("keepalive versus cleaner", () => {

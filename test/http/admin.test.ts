@@ -59,10 +59,58 @@ describe(`admin: rooms (${backend})`, () => {
     Effect.gen(function*() {
       const { api } = yield* serviceOnFreshDatabase({ SCALE: "true" })
       const { janus } = expectStatus(yield* api.post("/v2/room_server", { room: 2171 }), 200)
-      expectStatus(yield* api.put("/users/u", { room: 2171, janus, session: 1 }), 200)
+      expectStatus(yield* api.put("/users/u", { room: 2171, janus, session: 1, rfid: "u-1" }), 200)
       const machine = expectStatus(yield* api.get("/admin/rooms/2171/machine"), 200)
       assert.deepInclude(machine, { room: 2171, state: "assigned", gateway: janus, sessions: 1 })
-      assert.deepStrictEqual(machine.history.map((t: { from: string; to: string }) => `${t.from}→${t.to}`), ["idle→assigning", "assigning→assigned"])
+      assert.deepStrictEqual(
+        machine.history.map((t: { from: string; event: string; to: string; sessions: number }) => `${t.from}→${t.to} ${t.event} ${t.sessions}`),
+        ["idle→assigning SERVER.REQUESTED 0", "assigning→assigned BALANCER.DONE 0", "assigned→assigned SESSION.JOINED 1"]
+      )
       expectStatus(yield* api.get("/admin/rooms/999/machine"), 404)
+    }).pipe(Effect.scoped))
+
+  it.live("reloads a room whose rows were edited by hand: the machine reports what is stored", () =>
+    Effect.gen(function*() {
+      const { api, sql } = yield* serviceOnFreshDatabase({ SCALE: "true" })
+      const { janus } = expectStatus(yield* api.post("/v2/room_server", { room: 2171 }), 200)
+      expectStatus(yield* api.put("/users/u", { room: 2171, janus, session: 1, rfid: "u-1" }), 200)
+      // an operator ends the session in the database, behind the service's back
+      yield* sql("UPDATE sessions SET removed_at = now() WHERE removed_at IS NULL")
+      assert.strictEqual(expectStatus(yield* api.get("/admin/rooms/2171/machine"), 200).sessions, 1)
+      const reloaded = expectStatus(yield* api.post("/admin/rooms/2171/reload", {}), 200)
+      assert.deepInclude(reloaded, { room: 2171, gateway: janus, sessions: 0 })
+      expectStatus(yield* api.post("/admin/rooms/999/reload", {}), 404)
+    }).pipe(Effect.scoped))
+})
+
+describe(`admin: values the database could not store (${backend})`, () => {
+  it.live("a room 2^31 is a room like any other (ids are text); 2^53 and NUL characters are 400 and store nothing", () =>
+    Effect.gen(function*() {
+      const { api } = yield* serviceOnFreshDatabase({ SCALE: "true" })
+      // what once answered 500, saved the row and bricked the catalog
+      const big = expectStatus(yield* api.post("/admin/rooms", { room: 2147483648, name: "big" }), 201)
+      assert.strictEqual(big.room, 2147483648)
+      expectStatus(yield* api.post("/admin/rooms", { room: "9007199254740991", name: "biggest" }), 201)
+      assert.deepStrictEqual(expectStatus(yield* api.post("/v2/room_server", { room: 2147483648 }), 200), { janus: "gxy1" })
+      expectStatus(yield* api.patch("/admin/gateways/gxy2", { enabled: false }), 200)
+      expectStatus(yield* api.patch("/admin/rooms/2147483648", { name: "still big" }), 200)
+      const refused: ReadonlyArray<readonly [string, string, unknown, RegExp]> = [
+        ["POST", "/admin/rooms", { room: 9007199254740992, name: "too big" }, /room: must be a positive integer/],
+        ["POST", "/admin/rooms", { room: 6000, name: "nul\u0000name" }, /name: must not contain NUL characters/],
+        ["POST", "/admin/rooms", { room: 6001, name: "x", region: "\ud800" }, /region: must be valid Unicode/],
+        ["POST", "/admin/rooms", { room: 6002, name: "x", extra: { "\u0000": 1 } }, /extra: key .*NUL/],
+        ["POST", "/admin/gateways", { name: "gxy20", capacity: 2147483648 }, /capacity/],
+        ["POST", "/admin/gateways", { name: "gxy21", description: "a\u0000b" }, /description: must not contain NUL/],
+        ["PATCH", "/admin/gateways/gxy3", { region: "IL\u0000" }, /region: must not contain NUL/]
+      ]
+      for (const [method, path, body, message] of refused) {
+        const reply = method === "POST" ? yield* api.post(path, body) : yield* api.patch(path, body)
+        assert.strictEqual(reply.status, 400, `${method} ${path} ${JSON.stringify(body)}: ${JSON.stringify(reply.body)}`)
+        assert.match(reply.body.error, message)
+      }
+      const rooms = expectStatus(yield* api.get("/admin/rooms"), 200).map((r: { room: unknown }) => r.room)
+      assert.includeMembers(rooms, [2147483648, 9007199254740991])
+      assert.notIncludeMembers(rooms, [6000, 6001, 6002])
+      assert.isUndefined(expectStatus(yield* api.get("/admin/gateways"), 200).find((g: { name: string }) => g.name === "gxy20" || g.name === "gxy21"))
     }).pipe(Effect.scoped))
 })

@@ -22,7 +22,7 @@ describe(`operations endpoints (${backend})`, () => {
     Effect.gen(function*() {
       const base = yield* runService(freshDatabaseLayer)
       assert.deepStrictEqual(yield* getJson(`${base}/health`), { status: 200, body: { status: "ok" } })
-      assert.deepStrictEqual(yield* getJson(`${base}/ready`), { status: 200, body: { status: "ready", database: backend, mqtt: "off" } })
+      assert.deepStrictEqual(yield* getJson(`${base}/ready`), { status: 200, body: { status: "ready", database: backend, mqtt: "off", rooms: { runner: null, shards: 300, of: 300 } } })
     }).pipe(Effect.scoped))
 
   it.live("/ready answers 503 with a reason when the database is gone, /health stays 200", () =>

@@ -1,18 +1,14 @@
 // Sessions over HTTP: keepalives, Janus events, the drain grace and the
 // dead-session cleaner, against the real database.
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Schedule } from "effect"
-import { backend, type FreshDatabase } from "../support/database.ts"
-import { databaseLayerFor, query } from "../support/rooms.ts"
+import { Duration, Effect, Fiber, Schedule } from "effect"
+import { backend } from "../support/database.ts"
 import { collectLogs, type Reply, serviceOnFreshDatabase } from "../support/service.ts"
 
 const expectStatus = (reply: Reply, status: number) => {
   assert.strictEqual(reply.status, status, JSON.stringify(reply.body))
   return reply.body
 }
-
-const sqlOn = <A extends object>(db: FreshDatabase, text: string, ...params: ReadonlyArray<unknown>) =>
-  Effect.provide(query<A>(text, ...params), databaseLayerFor(db)).pipe(Effect.scoped)
 
 const eventually = <A, E, R>(check: Effect.Effect<A, E, R>, times = 80) =>
   Effect.retry(check, { schedule: Schedule.spaced(Duration.millis(100)), times })
@@ -41,10 +37,10 @@ const waitForState = (api: { get: (p: string) => Effect.Effect<Reply> }, state: 
 describe(`PUT /users/:id (${backend})`, () => {
   it.live("creates the user, upserts one session per (user, gateway, gateway session), and shows it in /rooms", () =>
     Effect.gen(function*() {
-      const { api, db } = yield* serviceOnFreshDatabase({ SCALE: "true" })
+      const { api, sql } = yield* serviceOnFreshDatabase({ SCALE: "true" })
       assert.deepStrictEqual(expectStatus(yield* api.put("/users/alice-1", user()), 200), { result: "success" })
       assert.deepStrictEqual(expectStatus(yield* api.put("/users/alice-1", user({ question: true, camera: false })), 200), { result: "success" })
-      const rows = yield* sqlOn<{ n: number }>(db, "SELECT count(*)::int AS n FROM sessions WHERE removed_at IS NULL")
+      const rows = yield* sql<{ n: number }>("SELECT count(*)::int AS n FROM sessions WHERE removed_at IS NULL")
       assert.strictEqual(rows[0]!.n, 1, "a keepalive is not a second session")
       const room = expectStatus(yield* api.get("/room/2171"), 200)
       assert.deepInclude(room, { room: 2171, janus: "gxy1", num_users: 1, questions: true })
@@ -65,14 +61,18 @@ describe(`PUT /users/:id (${backend})`, () => {
 
   it.live("unknown room or gateway and malformed bodies are 400 and write nothing", () =>
     Effect.gen(function*() {
-      const { api, db } = yield* serviceOnFreshDatabase({ SCALE: "true" })
+      const { api, sql } = yield* serviceOnFreshDatabase({ SCALE: "true" })
       const cases: ReadonlyArray<readonly [unknown, RegExp]> = [
-        [user({ room: 9999 }), /room: no room 9999/],
-        [user({ janus: "gxy99" }), /janus: no gateway named gxy99/],
+        [user({ room: 9999 }), /^protocol error: unknown room 9999$/],
+        [user({ room: "no-such-room" }), /^protocol error: unknown room no-such-room$/],
+        [user({ janus: "gxy99" }), /^protocol error: unknown gateway gxy99$/],
+        [user({ rfid: "" }), /^protocol error: rfid is empty$/],
+        [user({ rfid: undefined }), /^protocol error: rfid is empty$/],
         [{ janus: "gxy1" }, /room: is required/],
         [user({ camera: "yes" }), /camera/],
         [user({ session: -1 }), /session: must be a non-negative integer id/],
-        [user({ room: "x" }), /room: must be a positive integer/],
+        [user({ room: "x y" }), /room: must be a positive integer or a string id/],
+        [user({ room: 0 }), /room: must be a positive integer or a string id/],
         [user({ country: "ISR" }), /country/],
         ["{oops", /not valid JSON/]
       ]
@@ -80,8 +80,8 @@ describe(`PUT /users/:id (${backend})`, () => {
         assert.match(expectStatus(yield* api.put("/users/u1", body), 400).error, message)
       }
       assert.match(expectStatus(yield* api.put(`/users/${"x".repeat(300)}`, user()), 400).error, /id/)
-      assert.deepStrictEqual(yield* sqlOn(db, "SELECT * FROM sessions"), [])
-      assert.deepStrictEqual(yield* sqlOn(db, "SELECT * FROM users"), [])
+      assert.deepStrictEqual(yield* sql("SELECT * FROM sessions"), [])
+      assert.deepStrictEqual(yield* sql("SELECT * FROM users"), [])
     }).pipe(Effect.scoped))
 })
 
@@ -89,14 +89,14 @@ describe(`POST /event and the drain grace (${backend})`, () => {
   it.live("leaving closes the session; the room drains, then is idle and its assignment gone", () =>
     Effect.gen(function*() {
       const logs = collectLogs()
-      const { api, db } = yield* serviceOnFreshDatabase({ SCALE: "true", DRAIN_GRACE: "500ms" }, logs.logger)
+      const { api, sql } = yield* serviceOnFreshDatabase({ SCALE: "true", DRAIN_GRACE: "500ms" }, logs.logger)
       const { janus } = expectStatus(yield* api.post("/v2/room_server", { room: 2171 }), 200)
       expectStatus(yield* api.put("/users/u1", user({ janus, rfid: 501 })), 200)
       assert.deepStrictEqual(expectStatus(yield* api.post("/event", leaving(501, janus)), 200), { result: "success" })
       assert.deepInclude(yield* machine(api), { state: "draining", gateway: janus, sessions: 0 })
       assert.deepStrictEqual(expectStatus(yield* api.get("/rooms"), 200), [])
       yield* waitForState(api, "idle")
-      assert.deepStrictEqual(yield* sqlOn(db, "SELECT * FROM room_server_assignments"), [])
+      assert.deepStrictEqual(yield* sql("SELECT * FROM room_server_assignments"), [])
       assert.isDefined(logs.lines.find((l) => l.includes("Cleaned up room assignment") && l.includes("room_id=2171")))
     }).pipe(Effect.scoped))
 
@@ -121,7 +121,7 @@ describe(`POST /event and the drain grace (${backend})`, () => {
 
   it.live("a reconnect within the grace (leaving of the old handle, then a new session) keeps the gateway", () =>
     Effect.gen(function*() {
-      const { api, db } = yield* serviceOnFreshDatabase({ SCALE: "true", DRAIN_GRACE: "1500ms" })
+      const { api, sql } = yield* serviceOnFreshDatabase({ SCALE: "true", DRAIN_GRACE: "1500ms" })
       const { janus } = expectStatus(yield* api.post("/v2/room_server", { room: 2171 }), 200)
       expectStatus(yield* api.put("/users/u1", user({ janus, session: 100, rfid: 700 })), 200)
       expectStatus(yield* api.post("/event", leaving(700, janus)), 200)
@@ -131,7 +131,7 @@ describe(`POST /event and the drain grace (${backend})`, () => {
       expectStatus(yield* api.put("/users/u1", user({ janus, session: 101, rfid: 701 })), 200)
       yield* Effect.sleep(Duration.millis(1_800))
       assert.deepInclude(yield* machine(api), { state: "assigned", gateway: janus, sessions: 1 })
-      const rows = yield* sqlOn<{ gateway_name: string }>(db, "SELECT gateway_name FROM room_server_assignments")
+      const rows = yield* sql<{ gateway_name: string }>("SELECT gateway_name FROM room_server_assignments")
       assert.deepStrictEqual(rows, [{ gateway_name: janus }])
     }).pipe(Effect.scoped))
 
@@ -141,7 +141,10 @@ describe(`POST /event and the drain grace (${backend})`, () => {
       expectStatus(yield* api.put("/users/u1", user({ rfid: 801 })), 200)
       assert.match(expectStatus(yield* api.post("/event", "not json"), 400).error, /not valid JSON/)
       assert.match(expectStatus(yield* api.post("/event", { type: "64" }), 400).error, /type/)
-      assert.match(expectStatus(yield* api.post("/event", leaving("abc", "gxy1")), 400).error, /id: must be a non-negative integer id/)
+      const badId = { ...leaving(801, "gxy1"), event: { plugin: "janus.plugin.videoroom", data: { event: "leaving", id: { feed: 801 } } } }
+      assert.match(expectStatus(yield* api.post("/event", badId), 400).error, /event\.data\.id: must be a feed id/)
+      // a batch with one unreadable feed id is refused whole
+      assert.strictEqual((yield* api.post("/event", [leaving(801, "gxy1"), badId])).status, 400)
       assert.strictEqual((yield* machine(api)).sessions, 1)
     }).pipe(Effect.scoped))
 })
@@ -150,25 +153,56 @@ describe(`the dead-session cleaner (${backend})`, () => {
   it.live("closes sessions whose keepalives stopped, never one whose keepalive arrives during the sweep", () =>
     Effect.gen(function*() {
       const logs = collectLogs()
-      const { api, db } = yield* serviceOnFreshDatabase(
+      const { api, sql } = yield* serviceOnFreshDatabase(
         { SCALE: "true", CLEAN_SESSIONS_INTERVAL: "100ms", DEAD_SESSION_PERIOD: "1s", DRAIN_GRACE: "1m" },
         logs.logger
       )
       const ids = Array.from({ length: 20 }, (_, i) => i)
       yield* Effect.forEach(ids, (i) => api.put(`/users/k${i}`, user({ session: 1000 + i, rfid: 2000 + i })), { concurrency: 10 })
       // Even users keep sending keepalives while the cleaner sweeps every 100 ms; odd users go silent.
-      const deadline = Date.now() + 2_500
-      yield* Effect.forEach(ids.filter((i) => i % 2 === 0), (i) =>
+      let sending = true
+      const keepalives = yield* Effect.forEach(ids.filter((i) => i % 2 === 0), (i) =>
         api.put(`/users/k${i}`, user({ session: 1000 + i, rfid: 2000 + i })).pipe(
           Effect.andThen(Effect.sleep(Duration.millis(150))),
-          Effect.repeat({ while: () => Date.now() < deadline })
-        ), { concurrency: "unbounded", discard: true })
-      const live = yield* sqlOn<{ account_id: string }>(db,
+          Effect.repeat({ while: () => sending })
+        ), { concurrency: "unbounded", discard: true }).pipe(Effect.forkScoped)
+      // the odd ones are swept (dead after 1 s); the even ones stay however long the test takes
+      yield* eventually(Effect.flatMap(machine(api), (m) => (m.sessions === 10 ? Effect.void : Effect.fail(m.sessions))), 100)
+      yield* Effect.sleep(Duration.millis(1_500))
+      const live = yield* sql<{ account_id: string }>(
         `SELECT u.account_id FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.removed_at IS NULL ORDER BY u.account_id`)
-      assert.deepStrictEqual(live.map((r) => r.account_id).sort(), ids.filter((i) => i % 2 === 0).map((i) => `k${i}`).sort())
+      const evens = ids.filter((i) => i % 2 === 0).map((i) => `k${i}`).sort()
+      assert.deepStrictEqual(live.map((r) => r.account_id).sort(), evens, "no session with keepalives was swept")
       // the room counts exactly the live sessions
       assert.strictEqual((yield* machine(api)).sessions, 10)
+      sending = false
+      yield* Fiber.join(keepalives)
       assert.isDefined(logs.lines.find((l) => l.includes("Cleaned dead sessions")))
       assert.isDefined(logs.lines.find((l) => l.includes("Cleaned inactive room server assignments") && l.includes("cleaned_assignments=")))
+    }).pipe(Effect.scoped))
+})
+
+describe(`the cleaner's recount (${backend})`, () => {
+  it.live("a room that never heard of a leave (or a join) is repaired from the sessions table", () =>
+    Effect.gen(function*() {
+      const logs = collectLogs()
+      const { api, sql } = yield* serviceOnFreshDatabase(
+        { SCALE: "true", CLEAN_SESSIONS_INTERVAL: "300ms", DEAD_SESSION_PERIOD: "1h", DRAIN_GRACE: "1m" },
+        logs.logger
+      )
+      expectStatus(yield* api.put("/users/a", user({ session: 1, rfid: "a-1" })), 200)
+      expectStatus(yield* api.put("/users/b", user({ session: 2, rfid: "b-1" })), 200)
+      assert.strictEqual((yield* machine(api)).sessions, 2)
+      // both sessions end without the room being told (a lost message, a crashed process)
+      yield* sql("UPDATE sessions SET removed_at = now()")
+      const repaired = yield* waitForState(api, "draining")
+      assert.strictEqual(repaired.sessions, 0)
+      assert.deepInclude(repaired.history.at(-1), { from: "assigned", event: "SESSIONS.SYNCED", to: "draining", sessions: 0 })
+      assert.isDefined(logs.lines.find((l) => l.includes("Recounted room sessions") && l.includes("rooms=1")))
+      // and a session the room never heard of is counted too
+      yield* sql(`INSERT INTO sessions (user_id, room_id, gateway_id, gateway_session, gateway_feed)
+        SELECT u.id, r.id, g.id, 3, 'c-1' FROM users u, rooms r, gateways g WHERE u.account_id = 'a' AND r.room = '2171' AND g.name = 'gxy1'`)
+      const back = yield* waitForState(api, "assigned")
+      assert.strictEqual(back.sessions, 1)
     }).pipe(Effect.scoped))
 })

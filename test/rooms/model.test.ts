@@ -1,121 +1,195 @@
-// Model-based tests: every shortest and every simple path of the abstract
-// room model becomes one test that drives the real Room entity on the real
-// database and checks, after each step, what the entity reports, its
-// transition log and its assignment row.
-import { assert, describe, layer } from "@effect/vitest"
+// Model-based tests: the paths come from the room machine itself
+// (machines/paths.ts, xstate/graph over `roomMachine`), one per transition
+// the machine can take, and each runs on the real Room entity and database.
+// The rooms read a TestClock kept in step with the events' times, so timers
+// fire when the path says, without sleeping. After each step the test checks
+// what the room reports, its assignment row, its history rows (against the
+// pure interpreter's) and its pending deadline.
+import { assert, describe, it, layer } from "@effect/vitest"
 import { Duration, Effect, Layer, Schedule } from "effect"
-import { createTestModel } from "xstate/graph"
+import type { RoomEvent } from "../../machines/room.machine.ts"
+import { type LifecyclePath, lifecyclePaths, type ModelEvent } from "../../machines/paths.ts"
+import { configuredMachine, type HistoryRow, newSnapshot, nextTimer, type RoomSnapshot, step } from "../../machines/step.ts"
 import { Rooms } from "../../src/rooms/rooms.ts"
 import { backend, freshDatabase } from "../support/database.ts"
-import { assignmentOf, query, roomsOn, transitionsOf } from "../support/rooms.ts"
-import { entityState, type ModelEvent, roomModel } from "./roomModel.ts"
+import { assignmentOf, query, RoomClock, roomsOn, transitionsOf } from "../support/rooms.ts"
+import { closeRows, join, sessionRow } from "../support/sessions.ts"
 
-const model = createTestModel(roomModel)
-const shortest = model.getShortestPaths()
-const simple = model.getSimplePaths()
+const delays = { drainGrace: 30_000, assignmentTtl: 120_000 }
+const machine = configuredMachine(delays)
+const { paths, coverage } = lifecyclePaths(delays)
 
-const RoomsOnFreshDatabase = Layer.unwrap(Effect.map(freshDatabase, (db) => roomsOn(db)))
+const RoomsOnFreshDatabase = Layer.unwrap(Effect.map(freshDatabase, (db) =>
+  roomsOn(db, { DRAIN_GRACE: "30s", ASSIGNMENT_TTL: "2m" }, { testClock: true })))
 
-let nextRoom = 9000
+let nextRoom = 1
 const newRoom = Effect.gen(function*() {
-  const room = nextRoom++
-  yield* query(`INSERT INTO rooms (room, name, join_code) VALUES ($1, $2, $3)`, room, `Model ${room}`, `M${room}0`.slice(0, 6))
+  const room = `model-${nextRoom++}`
+  yield* query(`INSERT INTO rooms (room, name, join_code) VALUES ($1, $2, $3)`, room, `Model ${room}`, `M${String(nextRoom).padStart(5, "0")}`)
   return room
 })
 
-/** The gateway users join on when nobody told them one (the balancer would pick gxy1 first). */
-const usersGateway = "gxy7"
+const setGateways = (enabled: boolean) => query(`UPDATE gateways SET enabled = $1`, enabled)
 
-const waitForState = (room: number, state: string) =>
+/** Runs `action` while no gateway can take a room (the balancer fails). */
+const withoutGateways = <A, E, R>(action: Effect.Effect<A, E, R>) =>
+  Effect.acquireUseRelease(setGateways(false), () => action, () => Effect.orDie(setGateways(true)))
+
+const isAnswer = (e: ModelEvent | undefined) => e?.type === "BALANCER.DONE" || e?.type === "BALANCER.FAILED"
+
+const runPath = (path: LifecyclePath) =>
   Effect.gen(function*() {
     const rooms = yield* Rooms
-    return yield* rooms.status(room).pipe(
-      Effect.flatMap((s) => s.state === state ? Effect.succeed(s) : Effect.fail(s)),
-      Effect.retry({ schedule: Schedule.spaced(Duration.millis(50)), times: 100 })
-    )
-  })
-
-const runPath = (steps: ReadonlyArray<{ event: ModelEvent; state: { value: unknown; context: { users: number } } }>) =>
-  Effect.gen(function*() {
-    const rooms = yield* Rooms
+    const clock = yield* RoomClock
     const room = yield* newRoom
-    let users: Array<string> = []
-    let gateway: string | null = null
+    const t0 = clock.currentTimeMillisUnsafe()
+    // the room is resident (loaded, as nothing) before the path starts
+    yield* rooms.status(room)
+    const users = new Map<string, string>() // model session → real session id
+    const gatewayOf = new Map<string, string>() // model gateway → real gateway
+    const real = (gateway: string) => gatewayOf.get(gateway) ?? gateway
+    const user = (session: string) => `${room}-${session}`
+    let expected: RoomSnapshot = newSnapshot(machine, room)
     let logged = 0
-    for (const { event, state } of steps) {
-      const before = yield* rooms.status(room)
-      const expected = entityState(String(state.value))
-      switch (event.type) {
-        case "REQUEST": {
-          const answer = yield* rooms.requestServer(room)
-          if (before.gateway !== null) assert.strictEqual(answer, before.gateway, "a room in use keeps its gateway")
-          gateway = answer
-          break
-        }
-        case "REQUEST_WITHOUT_GATEWAYS": {
-          yield* query(`UPDATE gateways SET enabled = false`)
-          const refused = yield* Effect.flip(rooms.requestServer(room))
-          yield* query(`UPDATE gateways SET enabled = true`)
-          assert.strictEqual(refused._tag, "NoGatewayAvailable")
-          break
-        }
-        case "JOIN": {
-          const session = `user-${room}-${users.length}-${Date.now()}`
-          users = [...users, session]
-          yield* rooms.changeSession(room, "joined", session, gateway ?? usersGateway)
-          gateway = gateway ?? usersGateway
-          break
-        }
-        case "LEAVE": {
-          const session = users.at(-1)!
-          users = users.slice(0, -1)
-          yield* rooms.changeSession(room, "left", session, gateway!)
-          break
-        }
-        case "GATEWAY_DOWN": {
-          const after = yield* rooms.gatewayDown(room, gateway!)
-          if (after.state === "assigned") assert.notStrictEqual(after.gateway, gateway, "moved off the gateway that went down")
-          break
-        }
-        case "TTL_EXPIRES":
-        case "GRACE_ELAPSES":
-          yield* waitForState(room, "idle")
-          break
-      }
-      const status = yield* rooms.status(room)
-      const label = `after ${event.type} (model: ${String(state.value)})`
-      assert.strictEqual(status.state, expected, label)
-      assert.strictEqual(status.sessions, state.context.users, `${label}: sessions`)
-      if (expected === "idle") gateway = null
-      else gateway = status.gateway
 
+    // The sessions table made to hold exactly `sessions` (model ids), without telling the room.
+    const holdSessions = (sessions: ReadonlyArray<{ session: string; gateway: string }>) =>
+      Effect.gen(function*() {
+        for (const [session] of users) {
+          if (!sessions.some((s) => s.session === session)) {
+            yield* closeRows(room, user(session))
+            users.delete(session)
+          }
+        }
+        for (const s of sessions) if (!users.has(s.session)) users.set(s.session, yield* sessionRow(room, user(s.session), real(s.gateway)))
+      })
+
+    // A room stored mid-assignment (written by an older version, or before a crash), then loaded.
+    const interrupted = (assigning: RoomSnapshot) =>
+      Effect.gen(function*() {
+        const seq = (yield* transitionsOf(room)).length
+        const context = { ...assigning.context, sessions: assigning.context.sessions.map((s) => users.get(s) ?? s) }
+        const snapshot = { state: "assigning", context, timers: {}, seq }
+        yield* query(
+          `INSERT INTO room_snapshots (room_id, seq, state, snapshot) SELECT id, $2, 'assigning', $3::jsonb FROM rooms WHERE room = $1
+           ON CONFLICT (room_id) DO UPDATE SET seq = EXCLUDED.seq, state = EXCLUDED.state, snapshot = EXCLUDED.snapshot, deadline_at = NULL`,
+          room, seq, JSON.stringify(snapshot)
+        )
+        yield* query(`DELETE FROM room_server_assignments WHERE room_id = (SELECT id FROM rooms WHERE room = $1)`, room)
+        return yield* rooms.reload(room)
+      })
+
+    // The real action for the event, and for an assignment the balancer's answer with it.
+    const act = (event: ModelEvent, after: ReadonlyArray<ModelEvent>) =>
+      Effect.gen(function*() {
+        const answer = after.find((e) => isAnswer(e))
+        const balance = <A, E, R>(action: Effect.Effect<A, E, R>) => (answer?.type === "BALANCER.FAILED" ? withoutGateways(action) : action)
+        switch (event.type) {
+          case "SERVER.REQUESTED":
+            return yield* balance(Effect.result(rooms.requestServer(room, event.country)))
+          case "GATEWAY.DOWN":
+            return yield* balance(rooms.gatewayDown(room, real(event.gateway)))
+          case "SESSION.JOINED":
+            if (users.has(event.session)) return yield* rooms.changeSession(room, "joined", users.get(event.session)!, real(event.gateway))
+            return yield* Effect.tap(join(room, user(event.session), real(event.gateway)), (j) => Effect.sync(() => users.set(event.session, j.session)))
+          case "SESSION.UPDATED": {
+            const id = users.get(event.session) ?? (yield* sessionRow(room, user(event.session), real(event.gateway)))
+            users.set(event.session, id)
+            return yield* rooms.changeSession(room, "updated", id, real(event.gateway))
+          }
+          case "SESSION.LEFT": {
+            const rows = users.has(event.session) ? yield* closeRows(room, user(event.session)) : [{ id: "999999999", gateway: "gxy1" }]
+            users.delete(event.session)
+            for (const row of rows) yield* rooms.changeSession(room, "left", row.id, row.gateway)
+            return
+          }
+          case "SESSIONS.SYNCED":
+            yield* holdSessions(event.sessions)
+            return yield* rooms.syncSessions(room)
+          case "ROOM.LOADED": {
+            yield* holdSessions(event.sessions)
+            const assignment = event.assignment
+            if (assignment === null) yield* query(`DELETE FROM room_server_assignments WHERE room_id = (SELECT id FROM rooms WHERE room = $1)`, room)
+            else {
+              yield* query(
+                `INSERT INTO room_server_assignments (room_id, gateway_name, region, users) SELECT id, $2, $3, $4 FROM rooms WHERE room = $1
+                 ON CONFLICT (room_id) DO UPDATE SET gateway_name = EXCLUDED.gateway_name, region = EXCLUDED.region`,
+                room, real(assignment.gateway), assignment.region, event.sessions.length
+              )
+            }
+            return yield* balance(rooms.reload(room))
+          }
+          default:
+            // a timer: the clock is at its deadline; the room's own timer fires it
+            return yield* rooms.status(room).pipe(
+              Effect.flatMap((s) => (s.seq === expected.seq ? Effect.succeed(s) : Effect.fail(s))),
+              Effect.retry({ schedule: Schedule.spaced(Duration.millis(10)), times: 300 })
+            )
+        }
+      })
+
+    const steps = path.steps
+    for (let i = 0; i < steps.length;) {
+      // A step into `assigning` happens with the balancer's answer, in one commit.
+      let n = 1
+      while (steps[i + n - 1]!.state.value === "assigning" && i + n < steps.length) n++
+      const group = steps.slice(i, i + n)
+      const label = `after ${group.map((s) => (s.event as { kind?: string }).kind ?? s.event.type).join(" + ")}`
+      const loadedMidAssignment = group.length === 3 && group[1]!.event.type === "ROOM.LOADED"
+      const rows: Array<HistoryRow> = []
+      let beforeAnswer = expected
+      for (const [k, s] of group.entries()) {
+        const stepped = step(machine, expected, s.event as RoomEvent, t0 + s.event.at)
+        if (k === 0) beforeAnswer = stepped.snapshot
+        // a room stored mid-assignment has no row for the step that started it
+        for (const e of stepped.effects) if (e._tag === "Persist" && e.history !== undefined && !(loadedMidAssignment && k === 0)) rows.push(e.history)
+        expected = stepped.snapshot
+      }
+      // the real room takes the whole group at the time of its last event
+      yield* clock.setTime(t0 + group.at(-1)!.event.at)
+      if (loadedMidAssignment) {
+        yield* (group[2]!.event.type === "BALANCER.FAILED" ? withoutGateways(interrupted(beforeAnswer)) : interrupted(beforeAnswer))
+      } else {
+        yield* act(group[0]!.event, group.slice(1).map((s) => s.event))
+      }
+      const model = group.at(-1)!.state
+      const status = yield* rooms.status(room)
+      assert.strictEqual(status.state, model.value, label)
+      assert.strictEqual(status.sessions, model.context.sessions.length, `${label}: sessions`)
+      assert.strictEqual(status.gateway === null, model.context.gateway === null, `${label}: gateway`)
+      if (model.context.gateway !== null) {
+        // the balancer chose for real: its choice stands for the model's
+        const answered = group.some((s) => s.event.type === "BALANCER.DONE")
+        if (answered || !gatewayOf.has(model.context.gateway)) gatewayOf.set(model.context.gateway, status.gateway!)
+        assert.strictEqual(status.gateway, real(model.context.gateway), `${label}: the same gateway`)
+      }
       const assignment = yield* assignmentOf(room)
-      if (expected === "assigned" || expected === "draining") {
+      if (model.value === "assigned" || model.value === "draining") {
         assert.strictEqual(assignment?.gateway_name, status.gateway, `${label}: assignment row`)
       } else {
         assert.isUndefined(assignment, `${label}: no assignment row`)
       }
-
-      const log = yield* transitionsOf(room)
-      assert.deepStrictEqual(log.map((t) => t.seq), log.map((_, i) => i + 1), `${label}: seq without gaps`)
-      assert.strictEqual(status.seq, log.length)
-      const moved = before.state !== status.state || before.gateway !== status.gateway
-      if (moved) {
-        assert.isAbove(log.length, logged, `${label}: a transition row`)
-        assert.strictEqual(log.at(-1)!.to_state, status.state, `${label}: last row's state`)
-      } else {
-        assert.strictEqual(log.length, logged, `${label}: no transition row`)
-      }
-      logged = log.length
+      const history = yield* transitionsOf(room)
+      const appended = history.slice(logged).map((t) => ({ from: t.from_state, event: t.event, to: t.to_state, sessions: t.sessions }))
+      assert.deepStrictEqual(appended, rows.map((r) => ({ from: r.from, event: r.event, to: r.to, sessions: r.sessions })), `${label}: history rows`)
+      logged = history.length
+      const timer = nextTimer(expected)
+      assert.strictEqual(status.deadline, timer === undefined ? null : timer.at, `${label}: pending deadline`)
+      i += n
     }
   })
 
-describe(`room lifecycle, model-based (${backend})`, () => {
-  layer(RoomsOnFreshDatabase, { excludeTestServices: true, timeout: 60_000 })((it) => {
-    for (const [kind, paths] of [["shortest", shortest], ["simple", simple]] as const) {
-      for (const path of paths) {
-        it.effect(`${kind}: ${path.description}`, () => runPath(path.steps as never))
-      }
+describe(`room lifecycle, model-based from the machine (${backend})`, () => {
+  it("covers every transition of the machine", () => {
+    assert.deepStrictEqual(coverage.missing, [])
+    assert.strictEqual(coverage.covered, coverage.total)
+    assert.strictEqual(paths.length, 97, "a changed machine changes its paths: check them, then this count")
+    console.log(`model-based lifecycle: ${paths.length} paths, ${coverage.covered}/${coverage.total} transitions (100%)`)
+  })
+
+  layer(RoomsOnFreshDatabase, { excludeTestServices: true, timeout: 120_000 })((it) => {
+    for (const path of paths) {
+      it.effect(path.description, () => runPath(path))
     }
   })
 })

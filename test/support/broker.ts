@@ -4,12 +4,19 @@
 import { Aedes } from "aedes"
 import { Effect } from "effect"
 import mqtt from "mqtt"
-import { createServer } from "node:net"
+import { spawn } from "node:child_process"
+import { once } from "node:events"
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { connect, createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { freePort } from "./process.ts"
 import { tcpRelay } from "./proxy.ts"
 
 export const realBrokerUrl = process.env.MQTT_URL
 
-const inProcessBroker = Effect.acquireRelease(
+/** An aedes broker in this process, whatever MQTT_URL says (for tests whose messages must reach no other test). */
+export const inProcessBroker = Effect.acquireRelease(
   Effect.promise(async () => {
     const broker = await Aedes.createBroker()
     const server = createServer(broker.handle)
@@ -41,8 +48,47 @@ export const publisher = (broker: { host: string; port: number }) =>
     Effect.promise(() => mqtt.connectAsync(`mqtt://${broker.host}:${broker.port}`, { protocolVersion: 4, reconnectPeriod: 0 })),
     (client) => Effect.promise(() => client.endAsync(true))
   ).pipe(Effect.map((client) => ({
+    /** A string or bytes as they are; anything else as JSON. */
     publish: (topic: string, payload: unknown, retain = false) =>
       Effect.promise(() =>
-        client.publishAsync(topic, typeof payload === "string" ? payload : JSON.stringify(payload), { qos: 1, retain })
+        client.publishAsync(
+          topic,
+          typeof payload === "string" ? payload : payload instanceof Uint8Array ? Buffer.from(payload) : JSON.stringify(payload),
+          { qos: 1, retain }
+        )
       ).pipe(Effect.asVoid)
   })))
+
+/** Mosquitto's program, when installed (it has shared subscriptions; the in-process broker does not). */
+export const mosquittoPath = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"].find((p) => existsSync(p))
+
+/** A Mosquitto of this test's own on a free loopback port, stopped when the scope closes. */
+export const privateMosquitto = Effect.acquireRelease(
+  Effect.promise(async () => {
+    const port = await freePort()
+    const dir = mkdtempSync(join(tmpdir(), "room-orchestrator-mqtt-"))
+    const config = join(dir, "mosquitto.conf")
+    writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`)
+    const child = spawn(mosquittoPath!, ["-c", config], { stdio: ["ignore", "ignore", "pipe"] })
+    const deadline = Date.now() + 10_000
+    for (;;) {
+      const up = await new Promise<boolean>((resolve) => {
+        const socket = connect(port, "127.0.0.1", () => {
+          socket.end()
+          resolve(true)
+        })
+        socket.on("error", () => resolve(false))
+      })
+      if (up) break
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`mosquitto did not start on ${port}`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    return { child, dir, host: "127.0.0.1", port, url: `mqtt://127.0.0.1:${port}` }
+  }),
+  ({ child, dir }) =>
+    Effect.promise(async () => {
+      child.kill("SIGTERM")
+      if (child.exitCode === null) await once(child, "exit")
+      rmSync(dir, { recursive: true, force: true })
+    })
+)

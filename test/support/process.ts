@@ -21,12 +21,28 @@ export const startService = (env: Record<string, string>, script = "src/main.ts"
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })
+  return watch(child)
+}
+
+const watch = (child: ChildProcess): ServiceProcess => {
   let out = ""
   let err = ""
   child.stdout!.on("data", (d) => (out += d))
   child.stderr!.on("data", (d) => (err += d))
   const exited = once(child, "exit").then(([code, signal]) => (code ?? signal) as number | string)
   return { child, output: () => out + err, stderr: () => err, exited }
+}
+
+/** Runs `npm run <script>` as an operator does, with exactly `env` (plus PATH and HOME). */
+export const startNpmScript = (script: string, env: Record<string, string>): ServiceProcess => {
+  // The project's own Node first, as npm does for the scripts it runs.
+  const path = `${root}node_modules/.bin:${process.env.PATH ?? ""}`
+  const child = spawn("npm", ["run", "--silent", script], {
+    cwd: root,
+    env: { PATH: path, HOME: process.env.HOME ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  return watch(child)
 }
 
 /** Polls `url` until it answers (any status) or `timeoutMs` passes. */

@@ -10,10 +10,12 @@ import { loggingLayer } from "../../src/logging.ts"
 import { singleProcessCluster } from "../../src/rooms/cluster.ts"
 import { roomsLayer } from "../../src/rooms/layer.ts"
 import { Rooms } from "../../src/rooms/rooms.ts"
+import { SessionStore } from "../../src/db/sessionStore.ts"
+import { join, leave } from "./sessions.ts"
 
 export type DriverStep =
-  | { readonly room: number; readonly op: "request" }
-  | { readonly room: number; readonly op: "joined" | "left"; readonly session: string; readonly gateway: string }
+  | { readonly room: string; readonly op: "request" }
+  | { readonly room: string; readonly op: "joined" | "left"; readonly session: string; readonly gateway: string }
 
 const settings = decodeSettings(process.env)
 if (Result.isFailure(settings)) throw new Error(settings.failure.message)
@@ -23,7 +25,8 @@ const program = Effect.gen(function*() {
   const rooms = yield* Rooms
   for (const s of steps) {
     if (s.op === "request") yield* rooms.requestServer(s.room)
-    else yield* rooms.changeSession(s.room, s.op, s.session, s.gateway)
+    else if (s.op === "joined") yield* join(s.room, s.session, s.gateway)
+    else yield* leave(s.room, s.session)
   }
   const rooms_ = [...new Set(steps.map((s) => s.room))]
   const statuses = yield* Effect.forEach(rooms_, rooms.status)
@@ -34,6 +37,7 @@ const program = Effect.gen(function*() {
 
 program.pipe(
   Effect.provide(roomsLayer(singleProcessCluster).pipe(
+    Layer.provideMerge(SessionStore.layer),
     Layer.provideMerge(storageLayer()),
     Layer.provideMerge(Config.layer(settings.success))
   )),

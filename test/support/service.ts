@@ -5,7 +5,7 @@ import { serviceLayer } from "../../src/app.ts"
 import { decodeSettings, type Settings } from "../../src/config.ts"
 import type { Database } from "../../src/db/database.ts"
 import { freshDatabase } from "./database.ts"
-import { databaseLayerFor, prepared } from "./rooms.ts"
+import { databaseLayerFor, prepared, query } from "./rooms.ts"
 
 export const testSettings = (env: Record<string, string> = {}): Settings => {
   const decoded = decodeSettings({ LISTEN_ADDRESS: "127.0.0.1:0", LOG_LEVEL: "warn", ...env })
@@ -30,12 +30,18 @@ export const collectLogs = () => {
   return { lines, logger }
 }
 
-/** The service on a fresh database with the demo data, in the current scope; answers its client. */
+/**
+ * The service on a fresh database with the demo data, in the current scope;
+ * answers its client, and `sql` to query the database through the service's
+ * own connections (the embedded database takes one client only).
+ */
 export const serviceOnFreshDatabase = (env: Record<string, string> = {}, logger?: Layer.Layer<never>) =>
   Effect.gen(function*() {
     const db = yield* freshDatabase
-    const base = yield* runService(prepared(databaseLayerFor(db)) as unknown as typeof Database, env, logger)
-    return { base, api: client(base), db }
+    const database = yield* Layer.build(prepared(databaseLayerFor(db)))
+    const base = yield* runService(Layer.succeedContext(database) as unknown as typeof Database, env, logger)
+    const sql = <A extends object>(text: string, ...params: ReadonlyArray<unknown>) => Effect.provide(query<A>(text, ...params), database)
+    return { base, api: client(base), db, sql }
   })
 
 export const getJson = (url: string) =>

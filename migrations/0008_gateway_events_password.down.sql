@@ -1,0 +1,1 @@
+ALTER TABLE gateways DROP COLUMN events_password_hash;

@@ -1,0 +1,1 @@
+ALTER TABLE room_snapshots DROP COLUMN version;

@@ -1,0 +1,82 @@
+// What the API declares about access (no server code): the security schemes
+// shown in the OpenAPI document, the 401/403 errors, and the middleware each
+// group of routes carries.
+import { Schema } from "effect"
+import { HttpApiMiddleware, HttpApiSchema, HttpApiSecurity, OpenApi } from "effect/http-api"
+import { ServiceUnavailable } from "../http/errors.ts"
+import { CurrentPrincipal } from "./principal.ts"
+
+/** bcrypt reads at most 72 bytes of a password; longer ones are refused rather than cut. */
+export const maxPasswordBytes = 72
+
+/** A gateway's events password, as an admin sets it (write-only: stored as a bcrypt hash, never returned). */
+export const EventsPassword = Schema.String.check(
+  Schema.isNonEmpty(),
+  Schema.makeFilter((s: string) => new TextEncoder().encode(s).length <= maxPasswordBytes || `must be at most ${maxPasswordBytes} bytes`, {
+    toJsonSchema: () => ({ maxLength: maxPasswordBytes })
+  })
+).annotate({ description: `Write-only; at most ${maxPasswordBytes} bytes (stored as a bcrypt hash)` })
+
+/** No credential, or one that does not check out. */
+export class UnauthorizedError extends Schema.Error<UnauthorizedError>("Unauthorized")({
+  error: Schema.String,
+  challenge: Schema.String
+}) {}
+
+/** 401 `{"error"}` with the `WWW-Authenticate` challenge of the route. */
+export const Unauthorized = UnauthorizedError.pipe(
+  HttpApiSchema.encodeToWithHeaders({
+    body: Schema.Struct({ error: Schema.String }).annotate({
+      httpApiStatus: 401,
+      description: "No credential, or one that is wrong, expired or not trusted"
+    }),
+    headers: { "www-authenticate": Schema.String }
+  }, {
+    decode: ({ body, headers }) => new UnauthorizedError({ error: body.error, challenge: headers["www-authenticate"] }),
+    encode: (e) => ({ body: { error: e.error }, headers: { "www-authenticate": e.challenge } })
+  })
+)
+
+export class Forbidden extends Schema.Error<Forbidden>("Forbidden")({ error: Schema.String }, {
+  httpApiStatus: 403,
+  description: "A valid credential without the role this route needs"
+}) {}
+
+const bearer = HttpApiSecurity.bearer.pipe(
+  HttpApiSecurity.annotate(OpenApi.Format, "JWT"),
+  HttpApiSecurity.annotate(
+    OpenApi.Description,
+    "An OIDC access token (roles in realm_access.roles), or an HS256 token from `npm run token`"
+  )
+)
+
+const basic = HttpApiSecurity.basic.pipe(
+  HttpApiSecurity.annotate(
+    OpenApi.Description,
+    "`service:<SERVICE_PASSWORD>` (any route), or `<gateway name>:<its events password>` on POST /event"
+  )
+)
+
+/** Client routes: any `gxy_*` realm role, or the service user. */
+export class ClientAccess extends HttpApiMiddleware.Service<ClientAccess, { provides: CurrentPrincipal }>()(
+  "room-orchestrator/ClientAccess",
+  { security: { bearer, basic }, error: [Unauthorized, Forbidden, ServiceUnavailable] }
+) {}
+
+/** Admin routes: `gxy_admin` or `gxy_root`, or the service user. */
+export class AdminAccess extends HttpApiMiddleware.Service<AdminAccess, { provides: CurrentPrincipal }>()(
+  "room-orchestrator/AdminAccess",
+  { security: { bearer, basic }, error: [Unauthorized, Forbidden, ServiceUnavailable] }
+) {}
+
+/** POST /event: the posting gateway's events credentials, or the service user. */
+export class GatewayAccess extends HttpApiMiddleware.Service<GatewayAccess, { provides: CurrentPrincipal }>()(
+  "room-orchestrator/GatewayAccess",
+  { security: { basic }, error: [Unauthorized, ServiceUnavailable] }
+) {}
+
+/** GET /servers: open, or admin access with METRICS_AUTH=true (the rule of /metrics). */
+export class MetricsAccess extends HttpApiMiddleware.Service<MetricsAccess>()(
+  "room-orchestrator/MetricsAccess",
+  { security: { bearer, basic }, error: [Unauthorized, Forbidden, ServiceUnavailable] }
+) {}

@@ -1,0 +1,25 @@
+// Shared start of the command-line tools: settings from the environment,
+// logs as configured, one clear line and a non-zero exit on failure.
+import { NodeRuntime } from "@effect/platform-node"
+import { Effect, Layer, Result } from "effect"
+import { Config, settingsFromEnvironment } from "../config.ts"
+import { Database } from "../db/database.ts"
+import { loggingLayer } from "../logging.ts"
+import { messageOf } from "../service.ts"
+
+export const runTool = <A, E>(program: Effect.Effect<A, E, Layer.Success<typeof Database> | Config>) => {
+  const decoded = settingsFromEnvironment()
+  if (Result.isFailure(decoded)) {
+    console.error(decoded.failure.message)
+    process.exit(2)
+  }
+  const settings = decoded.success
+  program.pipe(
+    Effect.provide(Database),
+    Effect.provide(Config.layer(settings)),
+    Effect.catchCause((cause) =>
+      Effect.andThen(Effect.logError(messageOf(cause)), Effect.sync(() => process.exit(1)))),
+    Effect.provide(loggingLayer(settings.logFormat, settings.logLevel)),
+    NodeRuntime.runMain
+  )
+}

@@ -1,0 +1,18 @@
+// A small `pg` pool for the Socket.IO Postgres adapter, which broadcasts
+// between processes with LISTEN/NOTIFY through its own driver. Only used
+// with REALTIME_ADAPTER=postgres; the service's queries go through SqlClient.
+import { Effect } from "effect"
+import pg from "pg"
+
+/** A pool on `url` until the scope closes; `onError` hears of connections that fail while idle. */
+export const notifyPool = (url: string, onError: (error: Error) => void) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      // One connection listens; the others publish.
+      const pool = new pg.Pool({ connectionString: url, max: 4, application_name: "room-orchestrator realtime" })
+      // An idle connection that fails would otherwise be an uncaught error.
+      pool.on("error", onError)
+      return pool
+    }),
+    (pool) => Effect.promise(() => pool.end()).pipe(Effect.ignore)
+  )

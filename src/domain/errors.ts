@@ -1,0 +1,70 @@
+// The service's domain failures, each with the HTTP status a client sees for
+// it (src/http/failures.ts turns them into `{"error": message}` bodies).
+// They are schemas, so they cross the cluster between processes intact.
+import { Schema } from "effect"
+
+export class RoomNotFound extends Schema.TaggedError<RoomNotFound>()("RoomNotFound", {
+  room: Schema.String
+}, { httpApiStatus: 404 }) {
+  override get message() {
+    return `room ${this.room} not found`
+  }
+}
+
+export class NoGatewayAvailable extends Schema.TaggedError<NoGatewayAvailable>()("NoGatewayAvailable", {
+  room: Schema.String,
+  reason: Schema.String
+}, { httpApiStatus: 503 }) {
+  override get message() {
+    return this.reason
+  }
+}
+
+/** A room whose actor did not answer in time (its process is gone or busy). */
+export class RoomUnavailable extends Schema.TaggedError<RoomUnavailable>()("RoomUnavailable", {
+  room: Schema.String,
+  message: Schema.String
+}, { httpApiStatus: 503 }) {}
+
+/** Legacy mode and the room's default gateway is missing or disabled: the room must be fixed. */
+export class LegacyGatewayMissing extends Schema.TaggedError<LegacyGatewayMissing>()("LegacyGatewayMissing", {
+  room: Schema.String,
+  defaultGatewayId: Schema.NullOr(Schema.Number)
+}, { httpApiStatus: 500 }) {
+  override get message() {
+    return `gateway not found for room ${this.room} in legacy mode (SCALE=false): fix the room's default gateway`
+  }
+}
+
+/**
+ * The database did not answer or refused the connection. Expected while it
+ * is down: clients get 503 with Retry-After, operators one log line.
+ */
+export class DatabaseUnavailable extends Schema.TaggedError<DatabaseUnavailable>()("DatabaseUnavailable", {
+  /** What was being done, e.g. `SessionStore.upsert`. */
+  operation: Schema.String,
+  /** The driver's reason, for the log (never sent to clients). */
+  reason: Schema.String
+}, { httpApiStatus: 503 }) {
+  override get message() {
+    return "database unavailable"
+  }
+}
+
+/** A keepalive gxydb-api would refuse as a protocol error. */
+export class ProtocolError extends Schema.TaggedError<ProtocolError>()("ProtocolError", {
+  reason: Schema.String
+}, { httpApiStatus: 400 }) {
+  override get message() {
+    return `protocol error: ${this.reason}`
+  }
+}
+
+/** A Janus event that should close a feed but names none we can read. */
+export class BadEvent extends Schema.TaggedError<BadEvent>()("BadEvent", {
+  reason: Schema.String
+}, { httpApiStatus: 400 }) {
+  override get message() {
+    return `invalid request body: ${this.reason}`
+  }
+}

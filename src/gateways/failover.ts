@@ -1,0 +1,51 @@
+// The failover sweep: every room assigned to a gateway that has been offline
+// for FAILOVER_WAIT_TIME is moved (each room's entity asks the balancer
+// again, keeping its region). It reads the recorded status, so one sweep in
+// the whole deployment (a cluster singleton) serves every process, and a
+// restart during the wait does not lose the failover.
+import { Duration, Effect, Schedule } from "effect"
+import { Singleton } from "effect/cluster"
+import { Config } from "../config.ts"
+import { GatewayStore } from "../db/gatewayStore.ts"
+import { Outage } from "../db/outage.ts"
+import { countFailovers } from "../metrics/events.ts"
+import { Rooms } from "../rooms/rooms.ts"
+
+/** How often the sweep looks: the failover happens at most this long after FAILOVER_WAIT_TIME. */
+export const failoverSweepInterval = Duration.millis(500)
+
+/** Rooms that could not be moved are tried again on every sweep; said at most this often. */
+const failureReportInterval = 30_000
+
+export const makeFailover = Effect.gen(function*() {
+  const config = yield* Config
+  const gateways = yield* GatewayStore
+  const rooms = yield* Rooms
+  const reported = new Map<string, number>()
+
+  return Effect.gen(function*() {
+    for (const gateway of yield* gateways.downSince(config.failoverWaitTime)) {
+      const assigned = yield* gateways.roomsOn(gateway)
+      const results = yield* Effect.forEach(assigned, (room) => Effect.option(rooms.gatewayDown(room, gateway)), { concurrency: 16 })
+      const moved = results.filter((m) => m._tag === "Some" && m.value.gateway !== gateway).length
+      const stuck = assigned.length - moved
+      yield* countFailovers(moved)
+      const now = Date.now()
+      if (moved === 0 && now - (reported.get(gateway) ?? 0) < failureReportInterval) continue
+      reported.set(gateway, now)
+      yield* Effect.logWarning("Moved rooms off a gateway that went down").pipe(
+        Effect.annotateLogs({ gateway_name: gateway, rooms: moved, assigned: assigned.length, not_moved_yet: stuck })
+      )
+    }
+  })
+})
+
+export const FailoverSweep = Singleton.make("room-orchestrator/FailoverSweep", Effect.gen(function*() {
+  const outage = yield* Outage
+  const sweep = yield* makeFailover
+  yield* sweep.pipe(
+    Effect.catchTag("DatabaseUnavailable", outage.report),
+    Effect.catchCause((cause) => Effect.logWarning("Failover sweep failed", cause)),
+    Effect.repeat(Schedule.spaced(failoverSweepInterval))
+  )
+}))

@@ -1,0 +1,75 @@
+// Every gateway with its load, as operators see it (GET /servers, the
+// inspector's /admin/gateway-loads, the gateway gauges of /metrics): read from
+// Postgres each time, so every process answers the same. The load follows
+// the balancer's rule (roomLoad); gateways of AVAILABLE_JANUS_SERVERS that are
+// not registered count as the balancer counts them: enabled, default capacity.
+import { Context, Effect, Layer } from "effect"
+import { roomLoad } from "../balancer/select.ts"
+import { Config } from "../config.ts"
+import { GatewayStore } from "../db/gatewayStore.ts"
+import type { DatabaseUnavailable } from "../domain/errors.ts"
+
+export interface GatewayLoadView {
+  readonly name: string
+  readonly region: string | null
+  /** Its own capacity, or MAX_SERVER_CAPACITY. */
+  readonly capacity: number
+  /** Σ over its assigned rooms of max(users, AVG_ROOM_OCCUPANCY). */
+  readonly load: number
+  /** Rooms assigned to it. */
+  readonly rooms: number
+  /** Live sessions on it. */
+  readonly users: number
+  readonly enabled: boolean
+  readonly draining: boolean
+  /** From MQTT; null while unknown. */
+  readonly online: boolean | null
+  /** Listed in AVAILABLE_JANUS_SERVERS (the balancer may use it). */
+  readonly available: boolean
+  /** Registered in the gateways table. */
+  readonly registered: boolean
+}
+
+export class GatewayLoads extends Context.Service<GatewayLoads, {
+  /** Registered gateways in their order, then those of AVAILABLE_JANUS_SERVERS not registered. */
+  readonly current: Effect.Effect<ReadonlyArray<GatewayLoadView>, DatabaseUnavailable>
+}>()("room-orchestrator/GatewayLoads") {
+  static readonly layer = Layer.effect(GatewayLoads, Effect.gen(function*() {
+    const config = yield* Config
+    const store = yield* GatewayStore
+
+    const current = Effect.gen(function*() {
+      const [rows, assigned, users] = yield* Effect.all([store.list, store.assigned(), store.usersOn])
+      const placed = new Map<string, { load: number; rooms: number }>()
+      for (const a of assigned) {
+        const g = placed.get(a.gateway) ?? { load: 0, rooms: 0 }
+        placed.set(a.gateway, { load: g.load + a.rooms * roomLoad(a.users, config.avgRoomOccupancy), rooms: g.rooms + a.rooms })
+      }
+      const usersOf = new Map(users.map((u) => [u.gateway, u.users]))
+      const available = new Set(config.availableJanusServers)
+      const registered = new Set(rows.map((r) => r.name))
+      const view = (name: string, row: (typeof rows)[number] | undefined): GatewayLoadView => ({
+        name,
+        region: row?.region ?? null,
+        capacity: row?.capacity ?? config.maxServerCapacity,
+        load: placed.get(name)?.load ?? 0,
+        rooms: placed.get(name)?.rooms ?? 0,
+        users: usersOf.get(name) ?? 0,
+        enabled: row?.enabled ?? true,
+        draining: row?.draining ?? false,
+        online: row?.online ?? null,
+        available: available.has(name),
+        registered: row !== undefined
+      })
+      return [
+        ...rows.map((row) => view(row.name, row)),
+        ...config.availableJanusServers.filter((name) => !registered.has(name)).map((name) => view(name, undefined))
+      ]
+    })
+
+    return { current }
+  }))
+}
+
+/** The view as GET /servers and /admin/gateway-loads answer it. */
+export const gatewayLoadView = ({ registered: _, ...view }: GatewayLoadView) => view

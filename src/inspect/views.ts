@@ -1,0 +1,58 @@
+// The wire shapes of inspection: a stored room machine and a live room change
+// become the same JSON row, so the page merges one into the other.
+import type { HistoryRow, MachineRow } from "../db/inspectStore.ts"
+import { roomIdOut } from "../domain/room.ts"
+import type { RoomChange } from "../rooms/changes.ts"
+import type { MachineGraph } from "./machineGraph.ts"
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+
+export interface TransitionView {
+  readonly seq: number
+  readonly from: string
+  readonly event: string
+  readonly to: string
+  readonly gateway: string | null
+  readonly sessions?: number | null
+  readonly at: string
+}
+
+export const transitionView = (t: Omit<HistoryRow, "sessions"> & { readonly sessions?: number | null }): TransitionView =>
+  ({ ...t, at: new Date(t.at).toISOString() })
+
+/** Room ids as everywhere else: numbers for numeric ids unless ROOM_IDS_AS_STRINGS. */
+export const machineView = (asStrings: boolean) => (m: MachineRow) => ({
+  room: roomIdOut(m.room, asStrings),
+  name: m.name,
+  disabled: m.disabled,
+  state: m.state,
+  gateway: m.gateway,
+  region: m.region,
+  sessions: m.sessions,
+  deadline: iso(m.deadline),
+  seq: m.seq,
+  updated_at: iso(m.updated),
+  last: m.last_seq === null || m.last_from === null || m.last_event === null || m.last_to === null || m.last_at === null
+    ? null
+    : transitionView({ seq: m.last_seq, from: m.last_from, event: m.last_event, to: m.last_to, gateway: m.last_gateway, at: m.last_at })
+})
+
+/** A change as the stream sends it: the row's live fields, and `last` only when a transition was taken. */
+export const changeView = (asStrings: boolean) => (c: RoomChange) => ({
+  room: roomIdOut(c.room, asStrings),
+  state: c.state,
+  gateway: c.gateway,
+  region: c.region,
+  sessions: c.sessions,
+  deadline: iso(c.deadline),
+  seq: c.seq,
+  updated_at: iso(c.at),
+  ...(c.transition === null ? {} : { last: transitionView(c.transition) })
+})
+
+export const graphView = (g: MachineGraph) => ({
+  id: g.id,
+  initial: g.initial,
+  states: g.states,
+  transitions: g.transitions.map((t) => ({ ...t, guard: t.guard ?? null }))
+})

@@ -1,0 +1,224 @@
+// The Room entity: one per room, holding the room's machine. It only loads,
+// steps, commits and carries out effects; every decision is the machine's
+// (machines/room.machine.ts). On its first message it loads the room from
+// Postgres and tells the machine what storage holds (ROOM.LOADED). Each step
+// is committed before it is answered; a step that asks the balancer is
+// answered in the same transaction, under the placement lock. Time comes
+// from Effect's Clock, so tests move a TestClock instead of sleeping.
+import { Clock, Duration, Effect, Exit, FiberHandle } from "effect"
+import { Entity } from "effect/cluster"
+import type { RoomEvent } from "../../machines/room.machine.ts"
+import { configuredMachine, dueTimers, newSnapshot, nextTimer, type RoomEffect, type RoomSnapshot, step, type TimerEvent } from "../../machines/step.ts"
+import { Config } from "../config.ts"
+import { GatewayStore } from "../db/gatewayStore.ts"
+import { Outage } from "../db/outage.ts"
+import { type RoomRow, RoomStore } from "../db/roomStore.ts"
+import { type DatabaseUnavailable, NoGatewayAvailable, RoomNotFound, RoomUnavailable } from "../domain/errors.ts"
+import { countRelease } from "../metrics/events.ts"
+import { roomChange, RoomChanges } from "./changes.ts"
+import { Room, type RoomStatus } from "./messages.ts"
+import { Placement } from "./placement.ts"
+
+interface Loaded {
+  readonly row: RoomRow
+  readonly snapshot: RoomSnapshot
+  /** The stored snapshot's version (null: none stored yet); the next write names it. */
+  readonly version: number | null
+}
+
+const deadlineOf = (snapshot: RoomSnapshot) => {
+  const next = nextTimer(snapshot)
+  return next === undefined ? null : new Date(next.at)
+}
+
+const writes = (effects: ReadonlyArray<RoomEffect>) =>
+  effects.some((e) => e._tag === "Persist" || e._tag === "WriteAssignment" || e._tag === "TouchAssignment" || e._tag === "ReleaseAssignment")
+
+export const makeRoomEntity = Effect.gen(function*() {
+  const config = yield* Config
+  // The clock of the layer that hosts the rooms (entity fibers run in the cluster's context).
+  const clock = yield* Clock.Clock
+  const machine = configuredMachine(config)
+  // Timers normally fire inside the entity; keep it resident past the longest one.
+  const maxIdleTime = Duration.millis(Math.max(config.drainGrace, config.assignmentTtl) + 60_000)
+
+  return Room.toLayer(Effect.gen(function*() {
+    const address = yield* Entity.CurrentAddress
+    const roomId = address.entityId
+    const store = yield* RoomStore
+    const gateways = yield* GatewayStore
+    const placement = yield* Placement
+    const changes = yield* RoomChanges
+    const outage = yield* Outage
+    const self = (yield* Room.client)(roomId)
+    const timer = yield* FiberHandle.make()
+    let loaded: Loaded | undefined
+
+    const status = (l: Loaded): RoomStatus => ({
+      room: roomId,
+      state: l.snapshot.state,
+      gateway: l.snapshot.context.gateway,
+      region: l.snapshot.context.region,
+      sessions: l.snapshot.context.sessions.length,
+      deadline: nextTimer(l.snapshot)?.at ?? null,
+      seq: l.snapshot.seq
+    })
+
+    // What the database does not hold: log lines, and the change for whoever watches rooms.
+    const carryOut = (effects: ReadonlyArray<RoomEffect>, after: Loaded) =>
+      Effect.andThen(publish(effects, after), Effect.forEach(effects, (e) => {
+        if (e._tag === "ReleaseAssignment") return countRelease(e.reason)
+        if (e._tag !== "Log") return Effect.void
+        const line = e.line.level === "warn" ? Effect.logWarning(e.line.message) : Effect.logInfo(e.line.message)
+        return line.pipe(Effect.annotateLogs({
+          room_id: roomId,
+          gateway_name: e.gateway ?? "",
+          ...(e.line.reason === undefined ? {} : { reason: e.line.reason })
+        }))
+      }, { discard: true }))
+
+    const publish = (effects: ReadonlyArray<RoomEffect>, after: Loaded) => {
+      if (!effects.some((e) => e._tag === "Persist")) return Effect.void
+      const last = effects.findLast((e) => e._tag === "Persist" && e.history !== undefined)
+      const history = last?._tag === "Persist" ? last.history : undefined
+      return Effect.flatMap(clock.currentTimeMillis, (now) => changes.publish(roomChange(status(after), history, now)))
+    }
+
+    // Steps the machine with one event and commits what it asks for. When it
+    // asks the balancer, the answer is stepped and committed in the same
+    // transaction, under the placement lock: one commit per new room, and
+    // the assignment written only by this room's step.
+    const apply = (l: Loaded, event: RoomEvent | TimerEvent): Effect.Effect<Loaded, DatabaseUnavailable | RoomUnavailable> =>
+      Effect.gen(function*() {
+        const now = yield* clock.currentTimeMillis
+        const first = step(machine, l.snapshot, event, now)
+        const select = first.effects.find((e) => e._tag === "SelectGateway")
+        if (select === undefined) {
+          const version = writes(first.effects)
+            ? yield* store.commit(l.row.id, { version: l.version, snapshot: first.snapshot, deadline: deadlineOf(first.snapshot), effects: first.effects })
+            : l.version
+          const next = { row: l.row, snapshot: first.snapshot, version }
+          yield* carryOut(first.effects, next)
+          return next
+        }
+        const request = { ...select.request, room: roomId, rowId: l.row.id }
+        const placed = yield* gateways.exclusively(Effect.gen(function*() {
+          const selection = yield* placement.choose(request)
+          const answer: RoomEvent = selection._tag === "Chosen"
+            ? { type: "BALANCER.DONE", gateway: selection.choice.gateway, region: selection.choice.region ?? null }
+            : { type: "BALANCER.FAILED", reason: selection.reason }
+          const second = step(machine, first.snapshot, answer, now)
+          const effects = [...first.effects, ...second.effects]
+          const version = yield* store.write(l.row.id, { version: l.version, snapshot: second.snapshot, deadline: deadlineOf(second.snapshot), effects })
+          return { selection, snapshot: second.snapshot, effects, version }
+        }))
+        yield* placement.report(request, placed.selection)
+        const next = { row: l.row, snapshot: placed.snapshot, version: placed.version }
+        yield* carryOut(placed.effects, next)
+        return next
+      }).pipe(
+        // Another process (one that took this room over while this one was
+        // frozen) or a hand edit changed the room: this step is void.
+        Effect.catchTag("StaleRoom", () =>
+          Effect.logWarning("Room changed elsewhere; step dropped, the room reloads").pipe(
+            Effect.annotateLogs({ room_id: roomId }),
+            Effect.andThen(Effect.fail(new RoomUnavailable({ room: roomId, message: `room ${roomId} changed in another process; try again` })))
+          )),
+        // A step that failed or was interrupted (its caller stopped waiting)
+        // may or may not have been committed: the room reads storage again
+        // on its next message instead of trusting what it holds.
+        Effect.onExit((exit) => Effect.sync(() => (loaded = Exit.isSuccess(exit) ? exit.value : undefined))),
+        Effect.withSpan("Room.step", { attributes: { "room.id": roomId, "room.event": event.type } })
+      )
+
+    // Fires every timer already due, oldest first.
+    const fireDue = (l: Loaded): Effect.Effect<Loaded, DatabaseUnavailable | RoomUnavailable> =>
+      Effect.gen(function*() {
+        let current = l
+        for (;;) {
+          const [due] = dueTimers(current.snapshot, yield* clock.currentTimeMillis)
+          if (due === undefined) return current
+          current = yield* apply(current, due.event)
+        }
+      })
+
+    // The room as stored, and what storage holds about it told to its machine:
+    // an assignment made elsewhere is adopted, a lost join or leave repaired,
+    // an interrupted assignment resumed, timers that ran out while down fired.
+    const load = Effect.gen(function*() {
+      if (loaded !== undefined) return loaded
+      const row = yield* store.findRoom(roomId).pipe(Effect.catchTag("StoredRowInvalid", (e) => Effect.die(e)))
+      if (row === undefined) return yield* new RoomNotFound({ room: roomId })
+      const stored = yield* store.loadSnapshot(row.id)
+      let snapshot: RoomSnapshot
+      if (stored === undefined || "_tag" in stored.snapshot) {
+        snapshot = newSnapshot(machine, roomId)
+        if (stored !== undefined && "_tag" in stored.snapshot) {
+          yield* Effect.logWarning("Room snapshot unreadable: rebuilt from its assignment and sessions").pipe(
+            Effect.annotateLogs({ room_id: roomId, problem: stored.snapshot.message })
+          )
+          snapshot = { ...snapshot, seq: yield* store.historyLength(row.id) }
+        }
+      } else snapshot = stored.snapshot
+      const assignment = yield* store.loadAssignment(row.id)
+      const sessions = yield* store.liveSessions(row.id)
+      const l = yield* apply({ row, snapshot, version: stored?.version ?? null }, { type: "ROOM.LOADED", assignment, sessions })
+      return yield* fireDue(l)
+    })
+
+    // Keeps one sleeping fiber per room that wakes it at its next deadline.
+    const armTimer = (l: Loaded) =>
+      Effect.gen(function*() {
+        const next = nextTimer(l.snapshot)
+        if (next === undefined) return yield* FiberHandle.clear(timer)
+        const wait = Math.max(0, next.at - (yield* clock.currentTimeMillis))
+        yield* FiberHandle.run(timer, clock.sleep(Duration.millis(wait)).pipe(
+          Effect.andThen(self.Wake(undefined, { discard: true })),
+          Effect.ignore
+        ))
+      })
+
+    const handle = <E>(f: (l: Loaded) => Effect.Effect<Loaded, E>) =>
+      load.pipe(Effect.flatMap(f), Effect.tap(armTimer), Effect.map(status))
+
+    const sync = (l: Loaded) =>
+      Effect.flatMap(store.liveSessions(l.row.id), (sessions) => apply(l, { type: "SESSIONS.SYNCED", sessions }))
+
+    return Room.of({
+      RequestServer: ({ payload }) =>
+        handle((l) => apply(l, { type: "SERVER.REQUESTED", country: payload.country })).pipe(
+          Effect.flatMap((s) =>
+            s.gateway !== null && s.state === "assigned"
+              ? Effect.succeed({ gateway: s.gateway })
+              : Effect.fail(new NoGatewayAvailable({ room: roomId, reason: "no gateway available" }))
+          )
+        ),
+      ChangeSession: ({ payload }) =>
+        handle((l) => {
+          switch (payload.change) {
+            case "joined":
+              return apply(l, { type: "SESSION.JOINED", session: payload.session, gateway: payload.gateway })
+            case "updated":
+              return apply(l, { type: "SESSION.UPDATED", session: payload.session, gateway: payload.gateway })
+            case "left":
+              return apply(l, { type: "SESSION.LEFT", session: payload.session })
+          }
+        }),
+      SyncSessions: () => handle(sync),
+      GatewayDown: ({ payload }) => handle((l) => apply(l, { type: "GATEWAY.DOWN", gateway: payload.gateway })),
+      Reload: () => Effect.suspend(() => {
+        loaded = undefined
+        return handle(Effect.succeed)
+      }),
+      // Nobody waits for a wake: a database that is away is reported, and the
+      // timer fires on the next wake (the deadline sweep retries every second).
+      Wake: () =>
+        handle(fireDue).pipe(
+          Effect.asVoid,
+          Effect.catchTag("DatabaseUnavailable", outage.report),
+          Effect.catchTag(["RoomNotFound", "RoomUnavailable"], () => Effect.void)
+        ),
+      GetStatus: () => handle(Effect.succeed)
+    })
+  }), { maxIdleTime })
+})
