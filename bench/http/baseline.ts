@@ -33,6 +33,9 @@ const server = createServer((req, res) => {
     } else if (req.method === "GET" && req.url === "/rooms") {
       answer = liveRooms
       status = 200
+    } else if (req.method === "GET" && req.url?.startsWith("/room/")) {
+      answer = liveRooms[Number(req.url.slice(6)) - 100_000] ?? { error: "not found" }
+      status = 200
     }
     const text = JSON.stringify(answer)
     res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) })

@@ -41,8 +41,12 @@ const stopper = (child: ChildProcess, cleanup: () => void = () => {}) => async (
   cleanup()
 }
 
+// --profile DIR: the service runs under `node --cpu-prof`, its profile written to DIR when it stops.
+const profileIndex = process.argv.indexOf("--profile")
+const profileDir = profileIndex > 0 ? process.argv[profileIndex + 1] : undefined
+
 const node = (script: string, args: ReadonlyArray<string>, env: Record<string, string>) =>
-  spawn(process.execPath, ["--import", "tsx", script, ...args], {
+  spawn(process.execPath, [...(profileDir !== undefined && script === "src/main.ts" ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), "--import", "tsx", script, ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"]

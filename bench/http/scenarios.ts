@@ -17,6 +17,8 @@ export const firstRoom = 100_000
 export const liveRoom = (i: number) => firstRoom + i
 export const newRoom = (sizes: Sizes, i: number) => firstRoom + 1_000_000 + (i % sizes.newRooms)
 export const mixedNewRoom = (sizes: Sizes, i: number) => firstRoom + 2_000_000 + (i % sizes.newRooms)
+/** Rooms assigned before the scenarios run with nobody joined (a class about to start). */
+export const reservedRoom = (i: number) => firstRoom + 3_000_000 + i
 export const gatewayOf = (room: number) => `gxy${(room % 12) + 1}`
 
 export const userBody = (room: number, user: number) =>
@@ -44,19 +46,22 @@ export interface Scenario {
 const cannon = (base: string | ReadonlyArray<string>, sizes: Sizes, options: Partial<autocannon.Options>) =>
   autocannon({ url: typeof base === "string" ? base : [...base], connections: sizes.connections, duration: sizes.seconds, ...options } as autocannon.Options)
 
+/** POST /v2/room_server for the room `room()` picks, as the web client sends it. */
+const roomServerFor = (base: string | ReadonlyArray<string>, sizes: Sizes, room: () => number) =>
+  cannon(base, sizes, {
+    requests: [{
+      method: "POST",
+      path: "/v2/room_server",
+      headers: json,
+      setupRequest: (req) => ({ ...req, body: JSON.stringify({ room: room(), geo: { country_code: "IL" } }) })
+    }]
+  })
+
 export const scenarios: ReadonlyArray<Scenario> = [
   {
     name: "sticky",
     describe: "POST /v2/room_server for rooms already assigned and in use",
-    run: (base, sizes) =>
-      cannon(base, sizes, {
-        requests: [{
-          method: "POST",
-          path: "/v2/room_server",
-          headers: json,
-          setupRequest: (req) => ({ ...req, body: JSON.stringify({ room: liveRoom(pick(sizes.liveRooms)), geo: { country_code: "IL" } }) })
-        }]
-      })
+    run: (base, sizes) => roomServerFor(base, sizes, () => liveRoom(pick(sizes.liveRooms)))
   },
   {
     name: "new rooms",
@@ -102,8 +107,43 @@ export const scenarios: ReadonlyArray<Scenario> = [
     }
   },
   {
+    name: "sticky, reserved",
+    describe: "POST /v2/room_server for rooms assigned with nobody joined yet (a class about to start)",
+    run: (base, sizes) => roomServerFor(base, sizes, () => reservedRoom(pick(sizes.liveRooms)))
+  },
+  {
+    name: "keepalives",
+    describe: "PUT /users/:id for users already in their room",
+    run: (base, sizes) =>
+      cannon(base, sizes, {
+        requests: [{
+          setupRequest: (req) => {
+            const room = liveRoom(pick(sizes.liveRooms))
+            const user = pick(sizes.usersPerRoom)
+            return { ...req, method: "PUT", path: `/users/bench-${room}-${user}`, headers: json, body: userBody(room, user) }
+          }
+        }]
+      })
+  },
+  {
+    name: "GET /room/:id",
+    describe: "GET /room/:id for a random live room",
+    run: (base, sizes) =>
+      cannon(base, sizes, { requests: [{ setupRequest: (req) => ({ ...req, method: "GET", path: `/room/${liveRoom(pick(sizes.liveRooms))}` }) }] })
+  },
+  {
     name: "GET /rooms",
     describe: "GET /rooms with every live room and user",
     run: (base, sizes) => cannon(base, sizes, { requests: [{ method: "GET", path: "/rooms" }] })
+  },
+  {
+    name: "GET /rooms, polled",
+    describe: "GET /rooms as a poller sends it: If-None-Match with the ETag it has, gzip accepted",
+    run: async (base, sizes) => {
+      const first = typeof base === "string" ? base : base[0]!
+      const etag = (await fetch(`${first}/rooms`)).headers.get("etag")
+      const headers: Record<string, string> = { "accept-encoding": "gzip", ...(etag === null ? {} : { "if-none-match": etag }) }
+      return cannon(base, sizes, { requests: [{ method: "GET", path: "/rooms", headers }] })
+    }
   }
 ]

@@ -50,6 +50,8 @@ const decodeMachine = decodeRow(StoredMachine, "room_snapshots", (raw) => `room_
 
 const StoredAssignment = Schema.Struct({ gateway: Schema.String, region: Schema.NullOr(Schema.String) })
 
+const StoredSessions = Schema.Array(Schema.Struct({ session: Schema.String, gateway: Schema.String }))
+
 export interface TransitionRow extends Omit<HistoryRow, "sessions"> {
   readonly sessions: number | null
   readonly at: Date
@@ -60,6 +62,14 @@ export interface StoredMachineRow {
   /** What the snapshot column holds, or why it cannot be read. */
   readonly snapshot: RoomSnapshot | StoredRowInvalid
   readonly version: number
+}
+
+/** A room as its actor loads it. */
+export interface StoredRoom {
+  readonly row: RoomRow
+  readonly machine: StoredMachineRow | undefined
+  readonly assignment: { readonly gateway: string; readonly region: string | null } | null
+  readonly sessions: ReadonlyArray<SessionOnGateway>
 }
 
 /** What one step (or a step and the balancer's answer) writes. */
@@ -73,9 +83,12 @@ export interface Commit {
 }
 
 export class RoomStore extends Context.Service<RoomStore, {
-  readonly findRoom: (room: RoomId) => Effect.Effect<RoomRow | undefined, DatabaseUnavailable | StoredRowInvalid>
-  /** The stored snapshot and its version; undefined when there is none. */
-  readonly loadSnapshot: (roomId: number) => Effect.Effect<StoredMachineRow | undefined, DatabaseUnavailable>
+  /**
+   * Everything a room's actor starts from, in one query: its row, its stored
+   * snapshot and version (undefined: none stored), its assignment and its
+   * live sessions; undefined when the room does not exist.
+   */
+  readonly loadRoom: (room: RoomId) => Effect.Effect<StoredRoom | undefined, DatabaseUnavailable | StoredRowInvalid>
   /** How many history rows the room has (a rebuilt snapshot continues after them). */
   readonly historyLength: (roomId: number) => Effect.Effect<number, DatabaseUnavailable>
   readonly loadAssignment: (roomId: number) => Effect.Effect<{ readonly gateway: string; readonly region: string | null } | null, DatabaseUnavailable>
@@ -102,33 +115,51 @@ export class RoomStore extends Context.Service<RoomStore, {
     const sql = yield* SqlClient.SqlClient
     const decodeRoom = decodeRow(RoomRowSchema, "rooms", idOf)
     const decodeAssignment = decodeRow(StoredAssignment, "room_server_assignments", () => "?")
+    const decodeSessions = decodeRow(StoredSessions, "sessions", () => "?")
     const decodeVersion = decodeRow(StoredVersion, "room_snapshots", (raw) => `room_id=${String((raw as { room_id?: unknown }).room_id)}`)
 
-    const findRoom = (room: RoomId) =>
-      sql`SELECT id::int AS id, room, name, region, disabled FROM rooms WHERE room = ${room} AND removed_at IS NULL`.pipe(
-        unavailable("RoomStore.findRoom"),
-        Effect.flatMap((rows) => (rows[0] === undefined ? Effect.succeed(undefined) : decodeRoom(rows[0])))
+    // The snapshot column as the machine reads it; an unreadable one is
+    // reported with the version a rebuilt snapshot must replace.
+    const readMachine = (raw: unknown): Effect.Effect<StoredMachineRow> =>
+      decodeMachine(raw).pipe(
+        Effect.map(({ seq, snapshot, version }): StoredMachineRow => ({
+          snapshot: {
+            state: snapshot.state,
+            context: { renewedAt: 0, touchedAt: 0, since: 0, ...snapshot.context },
+            timers: snapshot.timers,
+            seq
+          },
+          version
+        })),
+        Effect.catch((invalid) => Effect.map(decodeVersion(raw), ({ version }) => ({ snapshot: invalid, version }))),
+        Effect.catchTag("StoredRowInvalid", (e) => Effect.die(e))
       )
 
-    const loadSnapshot = (roomId: number) =>
-      sql`SELECT room_id::int AS room_id, seq, version::int AS version, snapshot FROM room_snapshots WHERE room_id = ${roomId}`.pipe(
-        unavailable("RoomStore.loadSnapshot"),
-        Effect.flatMap((rows): Effect.Effect<StoredMachineRow | undefined, StoredRowInvalid> =>
-          rows[0] === undefined
-            ? Effect.succeed(undefined)
-            : decodeMachine(rows[0]).pipe(
-              Effect.map(({ seq, snapshot, version }): StoredMachineRow => ({
-                snapshot: {
-                  state: snapshot.state,
-                  context: { renewedAt: 0, touchedAt: 0, since: 0, ...snapshot.context },
-                  timers: snapshot.timers,
-                  seq
-                },
-                version
-              })),
-              Effect.catch((invalid) => Effect.map(decodeVersion(rows[0]), ({ version }) => ({ snapshot: invalid, version })))
-            )),
-        Effect.catchTag("StoredRowInvalid", (e) => Effect.die(e))
+    const readAssignment = (raw: unknown) =>
+      raw === null ? Effect.succeed(null) : decodeAssignment(raw).pipe(Effect.catchTag("StoredRowInvalid", () => Effect.succeed(null)))
+
+    const loadRoom = (room: RoomId) =>
+      sql<{ id: number; room: string; name: string; region: string | null; disabled: boolean; machine: unknown; assignment: unknown; sessions: unknown }>`
+        SELECT r.id::int AS id, r.room, r.name, r.region, r.disabled,
+          (SELECT json_build_object('room_id', m.room_id::int, 'seq', m.seq, 'version', m.version::int, 'snapshot', m.snapshot)
+             FROM room_snapshots m WHERE m.room_id = r.id) AS machine,
+          (SELECT json_build_object('gateway', a.gateway_name, 'region', a.region)
+             FROM room_server_assignments a WHERE a.room_id = r.id) AS assignment,
+          (SELECT COALESCE(json_agg(json_build_object('session', s.id::text, 'gateway', g.name) ORDER BY s.id), '[]'::json)
+             FROM sessions s JOIN gateways g ON g.id = s.gateway_id
+             WHERE s.room_id = r.id AND s.removed_at IS NULL) AS sessions
+        FROM rooms r WHERE r.room = ${room} AND r.removed_at IS NULL`.pipe(
+        unavailable("RoomStore.loadRoom"),
+        Effect.flatMap(([raw]) =>
+          raw === undefined ? Effect.succeed(undefined) : Effect.gen(function*() {
+            const { machine, assignment, sessions, ...columns } = raw
+            return {
+              row: yield* decodeRoom(columns),
+              machine: machine === null ? undefined : yield* readMachine(machine),
+              assignment: yield* readAssignment(assignment),
+              sessions: yield* decodeSessions(sessions)
+            } satisfies StoredRoom
+          }))
       )
 
     const historyLength = (roomId: number) =>
@@ -140,8 +171,7 @@ export class RoomStore extends Context.Service<RoomStore, {
     const loadAssignment = (roomId: number) =>
       sql`SELECT gateway_name AS gateway, region FROM room_server_assignments WHERE room_id = ${roomId}`.pipe(
         unavailable("RoomStore.loadAssignment"),
-        Effect.flatMap((rows) => (rows[0] === undefined ? Effect.succeed(null) : decodeAssignment(rows[0]))),
-        Effect.catchTag("StoredRowInvalid", () => Effect.succeed(null))
+        Effect.flatMap((rows) => readAssignment(rows[0] ?? null))
       )
 
     const liveSessions = (roomId: number) =>
@@ -248,7 +278,7 @@ export class RoomStore extends Context.Service<RoomStore, {
       unavailable("RoomStore.miscounted")
     )
 
-    return { findRoom, loadSnapshot, historyLength, loadAssignment, liveSessions, assignments, write, commit, transitions, dueRooms, miscounted }
+    return { loadRoom, historyLength, loadAssignment, liveSessions, assignments, write, commit, transitions, dueRooms, miscounted }
   }))
 }
 

@@ -123,6 +123,13 @@ export class SessionStore extends Context.Service<SessionStore, {
   readonly setMedia: (session: number, media: MediaPatch) => Effect.Effect<boolean, DatabaseUnavailable>
   /** Closes one live session; undefined when it was already closed. */
   readonly close: (session: number) => Effect.Effect<SessionPlace | undefined, DatabaseUnavailable>
+  /**
+   * Keepalives of sessions already live, in one statement: each session's
+   * fields and keepalive time written as `upsert` would (its user's email and
+   * username too). Answers the sessions still live; a session closed
+   * meanwhile is not written and goes through `upsert` again.
+   */
+  readonly refresh: (keepalives: ReadonlyArray<{ readonly session: number; readonly input: SessionInput }>) => Effect.Effect<ReadonlySet<number>, DatabaseUnavailable>
   /** Refreshes the keepalive of these sessions; answers those still live. */
   readonly touch: (sessions: ReadonlyArray<number>) => Effect.Effect<ReadonlySet<number>, DatabaseUnavailable>
 }>()("room-orchestrator/SessionStore") {
@@ -148,32 +155,34 @@ export class SessionStore extends Context.Service<SessionStore, {
 
     const live = (room?: RoomId) => select(room === undefined ? sql`` : sql`AND r.room = ${room}`)
 
+    // One statement (one round trip, no explicit transaction): the room and
+    // gateway looked up, the user and the session upserted, and where the
+    // session was before, all under the statement's snapshot. The session
+    // row's lock (ON CONFLICT) serializes two keepalives of one session.
     const upsert = (i: SessionInput) =>
-      sql.withTransaction(Effect.gen(function*() {
-        const [room] = yield* sql<{ id: number }>`SELECT id::int AS id FROM rooms WHERE room = ${i.room} AND removed_at IS NULL`
-        if (room === undefined) return { _tag: "UnknownRoom" } as const
-        const [gateway] = yield* sql<{ id: number }>`SELECT id::int AS id FROM gateways WHERE name = ${i.gateway}`
-        if (gateway === undefined) return { _tag: "UnknownGateway" } as const
-        const [user] = yield* sql<{ id: number }>`
-          INSERT INTO users (account_id, email, username) VALUES (${i.userId}, ${i.email}, ${i.username})
+      sql<{ room: number | null; gateway: number | null; session: number | null; beforeSession: number | null; beforeRoom: RoomId | null }>`
+        WITH r AS (SELECT id FROM rooms WHERE room = ${i.room} AND removed_at IS NULL),
+        g AS (SELECT id FROM gateways WHERE name = ${i.gateway}),
+        u AS (
+          INSERT INTO users (account_id, email, username)
+          SELECT ${i.userId}, ${i.email}, ${i.username} WHERE EXISTS (SELECT 1 FROM r) AND EXISTS (SELECT 1 FROM g)
           ON CONFLICT (account_id) DO UPDATE SET
             email = COALESCE(EXCLUDED.email, users.email),
             username = COALESCE(EXCLUDED.username, users.username),
             updated_at = now()
-          RETURNING id::int AS id`
-        const [before] = yield* sql<{ session: number; room: RoomId }>`
-          SELECT s.id::int AS session, r.room FROM sessions s JOIN rooms r ON r.id = s.room_id
-          WHERE s.user_id = ${user!.id} AND s.gateway_id = ${gateway.id} AND s.gateway_session = ${i.gatewaySession}
-            AND s.removed_at IS NULL
-          FOR UPDATE OF s`
-        const [row] = yield* sql<{ session: number; inserted: boolean }>`
+          RETURNING id),
+        before AS (
+          SELECT s.id, br.room FROM sessions s JOIN rooms br ON br.id = s.room_id, u, g
+          WHERE s.user_id = u.id AND s.gateway_id = g.id AND s.gateway_session = ${i.gatewaySession} AND s.removed_at IS NULL),
+        up AS (
           INSERT INTO sessions (user_id, room_id, gateway_id, gateway_session, gateway_handle, gateway_feed,
             gateway_handle_textroom, display, camera, mic, screen, question, self_test, sound_test, country,
             user_agent, ip_address, extra, group_name, role, client_name, client_timestamp)
-          VALUES (${user!.id}, ${room.id}, ${gateway.id}, ${i.gatewaySession}, ${i.gatewayHandle}, ${i.gatewayFeed},
+          SELECT u.id, r.id, g.id, ${i.gatewaySession}, ${i.gatewayHandle}, ${i.gatewayFeed},
             ${i.gatewayTextroomHandle}, ${i.display}, ${i.camera}, ${i.mic}, ${i.screen}, ${i.question}, ${i.selfTest},
             ${i.soundTest}, ${i.country}, ${i.userAgent}, ${i.ip}, ${jsonOrNull(i.extra)}::jsonb, ${i.groupName}, ${i.role},
-            ${i.clientName}, ${i.clientTimestamp})
+            ${i.clientName}, ${i.clientTimestamp}
+          FROM u, r, g
           ON CONFLICT (user_id, gateway_id, gateway_session) WHERE removed_at IS NULL DO UPDATE SET
             room_id = EXCLUDED.room_id,
             gateway_handle = COALESCE(EXCLUDED.gateway_handle, sessions.gateway_handle),
@@ -191,12 +200,87 @@ export class SessionStore extends Context.Service<SessionStore, {
             client_name = COALESCE(EXCLUDED.client_name, sessions.client_name),
             client_timestamp = COALESCE(EXCLUDED.client_timestamp, sessions.client_timestamp),
             updated_at = now()
-          RETURNING id::int AS session, (xmax = 0) AS inserted`
-        const place = { session: row!.session, room: i.room, gateway: i.gateway }
-        if (before !== undefined && before.room === i.room) return { _tag: "Updated", place } as const
-        const left = before === undefined ? undefined : { session: before.session, room: before.room, gateway: i.gateway }
-        return { _tag: "Joined", place, left } as const
-      })).pipe(unavailableIn("SessionStore.upsert"))
+          RETURNING id)
+        SELECT (SELECT id::int FROM r) AS room, (SELECT id::int FROM g) AS gateway, (SELECT id::int FROM up) AS session,
+               (SELECT id::int FROM before) AS "beforeSession", (SELECT room FROM before) AS "beforeRoom"`.pipe(
+        Effect.map(([row]): UpsertOutcome => {
+          if (row?.room == null) return { _tag: "UnknownRoom" }
+          if (row.gateway == null) return { _tag: "UnknownGateway" }
+          const place = { session: row.session!, room: i.room, gateway: i.gateway }
+          if (row.beforeSession !== null && row.beforeRoom === i.room) return { _tag: "Updated", place }
+          const left = row.beforeSession === null ? undefined : { session: row.beforeSession, room: row.beforeRoom!, gateway: i.gateway }
+          return { _tag: "Joined", place, left }
+        }),
+        unavailable("SessionStore.upsert")
+      )
+
+    const refresh = (keepalives: ReadonlyArray<{ readonly session: number; readonly input: SessionInput }>) => {
+      const rows = keepalives.map(({ session, input: i }) => ({
+        session,
+        email: i.email,
+        username: i.username,
+        handle: i.gatewayHandle,
+        feed: i.gatewayFeed,
+        textroom: i.gatewayTextroomHandle,
+        display: i.display,
+        camera: i.camera,
+        mic: i.mic,
+        screen: i.screen,
+        question: i.question,
+        self_test: i.selfTest,
+        sound_test: i.soundTest,
+        country: i.country,
+        user_agent: i.userAgent,
+        ip: i.ip,
+        extra: i.extra ?? null,
+        group_name: i.groupName,
+        role: i.role,
+        client_name: i.clientName,
+        client_timestamp: i.clientTimestamp
+      }))
+      return sql<{ id: number }>`
+        WITH v AS (
+          SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(
+            session bigint, email text, username text, handle bigint, feed text, textroom bigint, display text,
+            camera boolean, mic boolean, screen boolean, question boolean, self_test boolean, sound_test boolean,
+            country text, user_agent text, ip text, extra jsonb, group_name text, role text, client_name text,
+            client_timestamp bigint)),
+        -- rows locked in id order: two batches (of this process or another) never deadlock
+        locked AS (
+          SELECT id FROM sessions
+          WHERE id = ANY((SELECT array_agg(session) FROM v)::bigint[]) AND removed_at IS NULL
+          ORDER BY id FOR UPDATE),
+        s AS (
+          UPDATE sessions s SET
+            gateway_handle = COALESCE(v.handle, s.gateway_handle),
+            gateway_feed = COALESCE(v.feed, s.gateway_feed),
+            gateway_handle_textroom = COALESCE(v.textroom, s.gateway_handle_textroom),
+            display = COALESCE(v.display, s.display),
+            camera = v.camera, mic = v.mic, screen = v.screen, question = v.question,
+            self_test = v.self_test, sound_test = v.sound_test,
+            country = COALESCE(v.country, s.country),
+            user_agent = COALESCE(v.user_agent, s.user_agent),
+            ip_address = COALESCE(v.ip, s.ip_address),
+            extra = COALESCE(v.extra, s.extra),
+            group_name = COALESCE(v.group_name, s.group_name),
+            role = COALESCE(v.role, s.role),
+            client_name = COALESCE(v.client_name, s.client_name),
+            client_timestamp = COALESCE(v.client_timestamp, s.client_timestamp),
+            updated_at = now()
+          FROM v JOIN locked ON locked.id = v.session WHERE s.id = locked.id
+          RETURNING s.id, s.user_id),
+        u AS (
+          UPDATE users u SET email = COALESCE(v.email, u.email), username = COALESCE(v.username, u.username), updated_at = now()
+          FROM v JOIN s ON s.id = v.session
+          -- the id list lets the planner use the primary key (it guesses 100 rows for the function)
+          WHERE u.id = s.user_id AND u.id = ANY((SELECT array_agg(user_id) FROM s)::bigint[])
+            AND (COALESCE(v.email, u.email) IS DISTINCT FROM u.email OR COALESCE(v.username, u.username) IS DISTINCT FROM u.username)
+          RETURNING u.id)
+        SELECT id::int AS id FROM s`.pipe(
+        Effect.map((live) => new Set(live.map((r) => r.id))),
+        unavailable("SessionStore.refresh")
+      )
+    }
 
     const closed = sql`RETURNING id::int AS session,
       (SELECT room FROM rooms WHERE id = sessions.room_id) AS room,
@@ -272,6 +356,6 @@ export class SessionStore extends Context.Service<SessionStore, {
         unavailable("SessionStore.touch")
       )
 
-    return { live, upsert, closeByFeed, closeDead, openSocket, liveSession, setMedia, close, touch }
+    return { live, upsert, refresh, closeByFeed, closeDead, openSocket, liveSession, setMedia, close, touch }
   }))
 }

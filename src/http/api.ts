@@ -131,7 +131,7 @@ export class ClientsApi extends HttpApiGroup.make("clients", { topLevel: true })
       success: Schema.Struct({ rooms: Schema.Array(GroupEntry) })
     }).pipe(doc("Enabled rooms", "Every enabled room with its default gateway, sorted by description; live user counts with with_num_users=true.")),
     HttpApiEndpoint.get("liveRooms", "/rooms", { success: Schema.Array(LiveRoom), error: ServiceUnavailable }).pipe(
-      doc("Rooms in use", "Rooms with live sessions and their users; janus is the live assignment in scale mode, the default gateway otherwise.")
+      doc("Rooms in use", "Rooms with live sessions and their users; janus is the live assignment in scale mode, the default gateway otherwise. The answer carries an ETag: with If-None-Match naming it, an unchanged listing is a 304 with no body; gzip-encoded when Accept-Encoding allows.")
     ),
     HttpApiEndpoint.get("liveRoom", "/room/:room", { params: roomParam, success: LiveRoom, error: [BadRequest, NotFound, ServiceUnavailable] }).pipe(
       doc("One room and its users", "A room that exists with nobody in it has users: []; 404 for an unknown or disabled room.")

@@ -60,3 +60,34 @@ export const CompressedStatic = HttpRouter.middleware((handler) => {
     })
   })
 }).layer
+
+/**
+ * A JSON body that changes now and then (the /rooms listing): an ETag, so a
+ * poller that already has it gets a 304, and gzip (fast level; computed once
+ * per body, on the first request that accepts it).
+ */
+export interface ConditionalJson {
+  readonly etag: string
+  readonly identity: Uint8Array
+  gzip: Promise<Uint8Array> | undefined
+}
+
+export const conditionalJson = (json: string): ConditionalJson => {
+  const identity = new TextEncoder().encode(json)
+  return { etag: `"${createHash("sha1").update(identity).digest("base64url")}"`, identity, gzip: undefined }
+}
+
+/** Answers `body` to this request: 304 when it names the ETag, gzip when accepted. */
+export const conditionalResponse = (body: ConditionalJson) =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const headers = { etag: body.etag, "cache-control": "no-cache", vary: "accept-encoding" }
+    if (request.headers["if-none-match"]?.split(",").some((tag) => tag.trim() === body.etag)) {
+      return HttpServerResponse.empty({ status: 304, headers })
+    }
+    if (!acceptedEncodings(request.headers["accept-encoding"]).has("gzip")) {
+      return HttpServerResponse.uint8Array(body.identity, { contentType: "application/json", headers })
+    }
+    const bytes = yield* Effect.promise(() => (body.gzip ??= gzipped(body.identity, { level: 1 })))
+    return HttpServerResponse.uint8Array(bytes, { contentType: "application/json", headers: { ...headers, "content-encoding": "gzip" } })
+  })

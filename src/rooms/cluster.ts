@@ -27,7 +27,11 @@ import { Config, type RunnerAddressSetting, type Settings } from "../config.ts"
 /** The cluster's own tables: room_cluster_runners, room_cluster_messages, … */
 const tablePrefix = "room_cluster"
 
-const capacity = { entityMailboxCapacity: 10_000, maxResidentEntities: 50_000, shardsPerGroup: 300 } as const
+// A message to a room this process hosts is handed over as it is: the
+// cluster's default encodes and decodes it as if it crossed the network
+// (a check for development that costs a sticky request about 7 % of its time);
+// the deployment tests send every message kind between real processes.
+const capacity = { entityMailboxCapacity: 10_000, maxResidentEntities: 50_000, shardsPerGroup: 300, simulateRemoteSerialization: false } as const
 
 /** One process hosts every room. */
 export const singleProcessCluster = Sharding.layer.pipe(

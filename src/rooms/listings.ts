@@ -74,8 +74,8 @@ export class RoomListings extends Context.Service<RoomListings, {
   readonly live: Effect.Effect<ReadonlyArray<LiveRoom>, DatabaseUnavailable>
   /** One room of the catalog (users may be none); undefined when unknown or disabled. */
   readonly room: (room: RoomId) => Effect.Effect<LiveRoom | undefined, DatabaseUnavailable>
-  /** Every live room as JSON text, serialized once per listing. */
-  readonly liveJson: Effect.Effect<string, DatabaseUnavailable>
+  /** Every live room as JSON text, serialized once per listing (the same object until the listing changes). */
+  readonly liveJson: Effect.Effect<{ readonly json: string }, DatabaseUnavailable>
   /** Forgets the cached /rooms listing (a session joined or left). */
   readonly membershipChanged: Effect.Effect<void>
 }>()("room-orchestrator/RoomListings") {
@@ -184,7 +184,7 @@ export class RoomListings extends Context.Service<RoomListings, {
       groups,
       live: Effect.map(everyRoom, ({ rooms }) => rooms),
       room,
-      liveJson: Effect.map(everyRoom, ({ json }) => json),
+      liveJson: everyRoom,
       membershipChanged
     }
   }))

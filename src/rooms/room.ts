@@ -147,22 +147,20 @@ export const makeRoomEntity = Effect.gen(function*() {
     // an interrupted assignment resumed, timers that ran out while down fired.
     const load = Effect.gen(function*() {
       if (loaded !== undefined) return loaded
-      const row = yield* store.findRoom(roomId).pipe(Effect.catchTag("StoredRowInvalid", (e) => Effect.die(e)))
-      if (row === undefined) return yield* new RoomNotFound({ room: roomId })
-      const stored = yield* store.loadSnapshot(row.id)
+      const stored = yield* store.loadRoom(roomId).pipe(Effect.catchTag("StoredRowInvalid", (e) => Effect.die(e)))
+      if (stored === undefined) return yield* new RoomNotFound({ room: roomId })
+      const { row, machine: saved, assignment, sessions } = stored
       let snapshot: RoomSnapshot
-      if (stored === undefined || "_tag" in stored.snapshot) {
+      if (saved === undefined || "_tag" in saved.snapshot) {
         snapshot = newSnapshot(machine, roomId)
-        if (stored !== undefined && "_tag" in stored.snapshot) {
+        if (saved !== undefined && "_tag" in saved.snapshot) {
           yield* Effect.logWarning("Room snapshot unreadable: rebuilt from its assignment and sessions").pipe(
-            Effect.annotateLogs({ room_id: roomId, problem: stored.snapshot.message })
+            Effect.annotateLogs({ room_id: roomId, problem: saved.snapshot.message })
           )
           snapshot = { ...snapshot, seq: yield* store.historyLength(row.id) }
         }
-      } else snapshot = stored.snapshot
-      const assignment = yield* store.loadAssignment(row.id)
-      const sessions = yield* store.liveSessions(row.id)
-      const l = yield* apply({ row, snapshot, version: stored?.version ?? null }, { type: "ROOM.LOADED", assignment, sessions })
+      } else snapshot = saved.snapshot
+      const l = yield* apply({ row, snapshot, version: saved?.version ?? null }, { type: "ROOM.LOADED", assignment, sessions })
       return yield* fireDue(l)
     })
 

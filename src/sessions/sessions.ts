@@ -2,7 +2,7 @@
 // counts and the lifecycle stay serialized per room. A room that cannot be
 // told is a failure the caller sees (503); the cleaner's recount repairs any
 // room that missed a change anyway.
-import { Context, Effect, Layer } from "effect"
+import { Clock, Context, Effect, Layer } from "effect"
 import { Config } from "../config.ts"
 import { type MediaPatch, type SessionInput, type SessionPlace, SessionStore, type SocketSessionInput } from "../db/sessionStore.ts"
 import { BadEvent, type DatabaseUnavailable, ProtocolError, type RoomUnavailable } from "../domain/errors.ts"
@@ -10,6 +10,8 @@ import type { RoomId } from "../domain/room.ts"
 import type { RoomStatus, SessionChange } from "../rooms/messages.ts"
 import { RoomListings } from "../rooms/listings.ts"
 import { Rooms } from "../rooms/rooms.ts"
+import { Acknowledged, type SessionKey } from "./acknowledged.ts"
+import { makeKeepaliveBatch } from "./keepaliveBatch.ts"
 import { type ClosedFeed, closedFeed, type JanusEvent } from "./messages.ts"
 
 /** Why telling rooms failed: the database or a room did not answer. */
@@ -43,18 +45,35 @@ export class Sessions extends Context.Service<Sessions, {
     const rooms = yield* Rooms
     const listings = yield* RoomListings
 
+    const acknowledged = new Acknowledged(acknowledgedFor)
+    const refresh = yield* makeKeepaliveBatch(store)
+
     // Legacy mode has no room lifecycle (and writes no assignment): only the listings change.
-    const tell = (change: SessionChange, place: SessionPlace): Effect.Effect<RoomStatus, Unavailable> =>
+    const tell = (change: SessionChange, place: SessionPlace, key?: SessionKey): Effect.Effect<RoomStatus, Unavailable> =>
       (change === "updated" ? Effect.void : listings.membershipChanged).pipe(
         Effect.andThen(config.scale ? rooms.changeSession(place.room, change, String(place.session), place.gateway) : Effect.succeed(gone(place.room))),
         // the room was removed after the session was written: nothing to tell
-        Effect.catchTag("RoomNotFound", () => Effect.succeed(gone(place.room)))
+        Effect.catchTag("RoomNotFound", () => Effect.succeed(gone(place.room))),
+        Effect.tap(() =>
+          change === "left"
+            ? Effect.sync(() => acknowledged.remove(place.session))
+            : Effect.map(Clock.currentTimeMillis, (now) => acknowledged.add(place, now, key))
+        )
       )
 
+    // A keepalive of a session its room already counts changes nothing there.
+    const tellUpdated = (place: SessionPlace, key: SessionKey) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => (acknowledged.has(place, now) ? Effect.void : tell("updated", place, key)))
+
+    // A session its room already counts, in the same room: written in a
+    // batch by its id; anything else (or a session closed meanwhile) takes
+    // the full upsert and tells the room.
     const keepalive = (input: SessionInput) =>
       Effect.gen(function*() {
         // gxydb-api refuses a session without its feed id: nothing could close it.
         if (input.gatewayFeed === null || input.gatewayFeed === "") return yield* new ProtocolError({ reason: "rfid is empty" })
+        const known = acknowledged.sessionOf(input, yield* Clock.currentTimeMillis)
+        if (known !== undefined && (yield* refresh(known, input))) return
         const outcome = yield* store.upsert(input)
         switch (outcome._tag) {
           case "UnknownRoom":
@@ -63,10 +82,10 @@ export class Sessions extends Context.Service<Sessions, {
             return yield* new ProtocolError({ reason: `unknown gateway ${input.gateway}` })
           case "Joined":
             if (outcome.left !== undefined) yield* tell("left", outcome.left)
-            yield* tell("joined", outcome.place)
+            yield* tell("joined", outcome.place, input)
             return
           case "Updated":
-            yield* tell("updated", outcome.place)
+            yield* tellUpdated(outcome.place, input)
             return
         }
       })
@@ -128,6 +147,9 @@ export class Sessions extends Context.Service<Sessions, {
     return { keepalive, janusEvents, closeDead, openSocket, updateSocket, closeSocket }
   }))
 }
+
+/** How long a room's acknowledgement of a session spares telling it again (one to two of these). */
+const acknowledgedFor = 60_000
 
 /** What a room without a lifecycle (legacy mode, or removed) reports. */
 const gone = (room: RoomId): RoomStatus => ({ room, state: "idle", gateway: null, region: null, sessions: 0, deadline: null, seq: 0 })

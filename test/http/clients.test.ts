@@ -127,6 +127,35 @@ describe(`POST /v2/room_server, scale mode (${backend})`, () => {
       assert.deepStrictEqual(expectStatus(yield* api.post("/v2/room_server", { room: 2171 }), 200), { janus: "gxy1" })
     }).pipe(Effect.scoped))
 
+  it.live("GET /rooms carries an ETag: a poller that has the listing gets a 304, a change gives a new one; gzip when accepted", () =>
+    Effect.gen(function*() {
+      const { base, api } = yield* serviceOnFreshDatabase({ SCALE: "true" })
+      const get = (headers: Record<string, string>) =>
+        Effect.promise(async () => {
+          const r = await fetch(`${base}/rooms`, { headers })
+          return { status: r.status, etag: r.headers.get("etag"), encoding: r.headers.get("content-encoding"), text: await r.text() }
+        })
+      expectStatus(yield* api.post("/v2/room_server", { room: 2171 }), 200)
+      expectStatus(yield* api.put("/users/u1", { room: 2171, janus: "gxy1", session: 7, rfid: "70", display: "User 1" }), 200)
+      const first = yield* get({ "accept-encoding": "identity" })
+      assert.strictEqual(first.status, 200)
+      assert.match(first.etag ?? "", /^".+"$/)
+      assert.isNull(first.encoding)
+      assert.strictEqual(JSON.parse(first.text)[0].users[0].id, "u1")
+      const zipped = yield* get({ "accept-encoding": "gzip" })
+      assert.strictEqual(zipped.encoding, "gzip")
+      assert.strictEqual(zipped.etag, first.etag)
+      assert.strictEqual(zipped.text, first.text, "the same listing, decompressed")
+      const unchanged = yield* get({ "if-none-match": first.etag! })
+      assert.deepStrictEqual([unchanged.status, unchanged.etag, unchanged.text], [304, first.etag, ""])
+      // a second user joins: the listing changes at once, and so does its ETag
+      expectStatus(yield* api.put("/users/u2", { room: 2171, janus: "gxy1", session: 8, rfid: "80", display: "User 2" }), 200)
+      const changed = yield* get({ "if-none-match": first.etag! })
+      assert.strictEqual(changed.status, 200)
+      assert.notStrictEqual(changed.etag, first.etag)
+      assert.strictEqual(JSON.parse(changed.text)[0].users.length, 2)
+    }).pipe(Effect.scoped))
+
   it.live("503 when no gateway is online, 404 for an unknown room", () =>
     Effect.gen(function*() {
       const { api } = yield* serviceOnFreshDatabase({ SCALE: "true" })

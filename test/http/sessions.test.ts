@@ -50,6 +50,41 @@ describe(`PUT /users/:id (${backend})`, () => {
       assert.deepStrictEqual(expectStatus(yield* api.post("/v2/room_server", { room: 2171 }), 200), { janus: "gxy1" })
     }).pipe(Effect.scoped))
 
+  it.live("keepalives of live sessions, written together in batches, store every field as the first keepalive did; a session closed meanwhile joins again", () =>
+    Effect.gen(function*() {
+      const { api } = yield* serviceOnFreshDatabase({ SCALE: "true", DRAIN_GRACE: "1m" })
+      const users = Array.from({ length: 40 }, (_, i) => i)
+      const first = (i: number) => user({ display: `User ${i}`, session: 100 + i, handle: 200 + i, rfid: `f${i}` })
+      for (const i of users) expectStatus(yield* api.put(`/users/u${i}`, first(i)), 200)
+      // every user at once, twice: the later keepalives change every field a listing shows
+      const changed = (i: number, round: number) =>
+        user({
+          display: `User ${i} r${round}`, email: `u${i}@example.org`, username: `user${i}`, session: 100 + i, handle: 300 + i, rfid: `f${i}`,
+          camera: round === 2, question: round === 2, self_test: true, sound_test: true, group: `g${round}`, ip: `10.0.${round}.${i}`,
+          system: "mac", extra: { round }, timestamp: 1700000000000 + round
+        })
+      for (const round of [1, 2]) {
+        const replies = yield* Effect.forEach(users, (i) => api.put(`/users/u${i}`, changed(i, round)), { concurrency: "unbounded" })
+        for (const r of replies) expectStatus(r, 200)
+      }
+      const room = expectStatus(yield* api.get("/room/2171"), 200)
+      assert.strictEqual(room.num_users, 40, "no keepalive became a second session")
+      const shown = new Map(room.users.map((u: { id: string }) => [u.id, u]))
+      for (const i of users) {
+        assert.deepInclude(shown.get(`u${i}`), {
+          display: `User ${i} r2`, email: `u${i}@example.org`, username: `user${i}`, handle: 300 + i, camera: true, question: true,
+          self_test: true, sound_test: true, group: "g2", ip: `10.0.2.${i}`, extra: { round: 2 }, timestamp: 1700000000002
+        })
+      }
+      assert.deepInclude(yield* machine(api), { state: "assigned", sessions: 40 })
+      // u0's feed leaves; its next keepalive is a new session the room counts again
+      expectStatus(yield* api.post("/event", leaving("f0", "gxy1")), 200)
+      assert.deepInclude(yield* machine(api), { sessions: 39 })
+      expectStatus(yield* api.put("/users/u0", changed(0, 3)), 200)
+      assert.deepInclude(yield* machine(api), { state: "assigned", sessions: 40 })
+      assert.strictEqual(expectStatus(yield* api.get("/room/2171"), 200).num_users, 40)
+    }).pipe(Effect.scoped))
+
   it.live("a user who moves to another room leaves the first one", () =>
     Effect.gen(function*() {
       const { api } = yield* serviceOnFreshDatabase({ SCALE: "true", DRAIN_GRACE: "1m" })
