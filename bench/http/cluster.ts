@@ -8,7 +8,7 @@ import { cpus, totalmem } from "node:os"
 import { join } from "node:path"
 import { prepare } from "./prepare.ts"
 import { freshDatabase, rssMiB, startDeployment, startServiceOn } from "./processes.ts"
-import { scenarios, type Sizes } from "./scenarios.ts"
+import { errorsOf, scenarios, type Sizes } from "./scenarios.ts"
 
 interface Row {
   readonly scenario: string
@@ -34,7 +34,7 @@ const runScenarios = async (bases: ReadonlyArray<string>, pids: ReadonlyArray<nu
       requestsPerSecond: Math.round(result.requests.total / Math.max(result.duration, 0.001)),
       p50: result.latency.p50,
       p99: result.latency.p99,
-      errors: result.errors + result.timeouts + result.non2xx,
+      errors: errorsOf(result),
       rssMiB: pids.reduce((sum, pid) => sum + rssMiB(pid).now, 0)
     })
   }

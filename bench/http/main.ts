@@ -9,7 +9,7 @@ import { join } from "node:path"
 import { type Burst, classStart, type RouteFigures } from "./burst.ts"
 import { compareProcesses } from "./cluster.ts"
 import { prepare } from "./prepare.ts"
-import { type Scenario, scenarios, type Sizes } from "./scenarios.ts"
+import { errorsOf, type Scenario, scenarios, type Sizes } from "./scenarios.ts"
 import { root, rssMiB, type Running, startBaseline, startService } from "./processes.ts"
 
 const quick = process.argv.includes("--quick")
@@ -53,8 +53,7 @@ const measure = async (scenario: Scenario, target: Row["target"], running: Runni
     p50: result.latency.p50,
     p99: result.latency.p99,
     p999: result.latency.p99_9,
-    // a 304 is the answer a poller wants, not an error
-    errors: result.errors + result.timeouts + result["4xx"] + result["5xx"],
+    errors: errorsOf(result),
     requests: result.requests.total,
     rssMiB: memory.now,
     peakRssMiB: memory.peak

@@ -33,6 +33,9 @@ export const userBody = (room: number, user: number) =>
     country: "IL"
   })
 
+/** Failed requests of a run: a 304 is the answer a poller wants, not an error. */
+export const errorsOf = (result: autocannon.Result) => result.errors + result.timeouts + result["4xx"] + result["5xx"]
+
 const json = { "content-type": "application/json" }
 const pick = (n: number) => Math.floor(Math.random() * n)
 

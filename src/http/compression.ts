@@ -39,6 +39,10 @@ export const acceptedEncodings = (header: string | undefined): ReadonlySet<strin
 
 const cacheControl = "public, max-age=600"
 
+/** The request's If-None-Match names this ETag: the client has the body already. */
+const namesEtag = (request: HttpServerRequest.HttpServerRequest, etag: string) =>
+  request.headers["if-none-match"]?.split(",").some((tag) => tag.trim() === etag) ?? false
+
 /** Route middleware: the route's (unchanging) body compressed once, per Accept-Encoding, with an ETag. */
 export const CompressedStatic = HttpRouter.middleware((handler) => {
   let encoded: Promise<Encoded> | undefined
@@ -49,7 +53,7 @@ export const CompressedStatic = HttpRouter.middleware((handler) => {
     if (response.status !== 200 || body._tag !== "Uint8Array") return response
     const page = yield* Effect.promise(() => (encoded ??= encode(body.body, body.contentType)))
     const headers = { etag: page.etag, "cache-control": cacheControl, vary: "accept-encoding" }
-    if (request.headers["if-none-match"]?.split(",").some((tag) => tag.trim() === page.etag)) {
+    if (namesEtag(request, page.etag)) {
       return HttpServerResponse.empty({ status: 304, headers })
     }
     const accepted = acceptedEncodings(request.headers["accept-encoding"])
@@ -82,7 +86,7 @@ export const conditionalResponse = (body: ConditionalJson) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const headers = { etag: body.etag, "cache-control": "no-cache", vary: "accept-encoding" }
-    if (request.headers["if-none-match"]?.split(",").some((tag) => tag.trim() === body.etag)) {
+    if (namesEtag(request, body.etag)) {
       return HttpServerResponse.empty({ status: 304, headers })
     }
     if (!acceptedEncodings(request.headers["accept-encoding"]).has("gzip")) {

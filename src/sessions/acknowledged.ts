@@ -1,11 +1,11 @@
 // Sessions their room has acknowledged: a keepalive that changes nothing the
 // room counts (same session, same room, same gateway) is not passed on to
-// the room's actor again for a while, so rooms hear membership changes, not
-// every keepalive; and such a keepalive is written by session id in a batch
-// (see keepaliveBatch.ts) instead of by the full upsert. Two generations
-// rotated every `window`: an entry lives one to two windows, then the next
-// keepalive takes the full path again (and the cleaner's recount repairs any
-// room that lost count meanwhile).
+// the room's actor again, so rooms hear membership changes, not every
+// keepalive; and such a keepalive is written by session id in a batch (see
+// keepaliveBatch.ts) instead of by the full upsert. Two generations rotated
+// every `window`: an entry lives while keepalives keep renewing it, and one
+// to two windows after the last; then the next keepalive takes the full path
+// again. (The cleaner's recount repairs any room that lost count meanwhile.)
 import type { SessionPlace } from "../db/sessionStore.ts"
 
 /** What identifies a session in a keepalive: user, gateway and the gateway's session number. */

@@ -72,8 +72,12 @@ export class Sessions extends Context.Service<Sessions, {
       Effect.gen(function*() {
         // gxydb-api refuses a session without its feed id: nothing could close it.
         if (input.gatewayFeed === null || input.gatewayFeed === "") return yield* new ProtocolError({ reason: "rfid is empty" })
-        const known = acknowledged.sessionOf(input, yield* Clock.currentTimeMillis)
-        if (known !== undefined && (yield* refresh(known, input))) return
+        const now = yield* Clock.currentTimeMillis
+        const known = acknowledged.sessionOf(input, now)
+        if (known !== undefined && (yield* refresh(known, input))) {
+          // still live in the room that counts it: acknowledged for another window
+          return acknowledged.add({ session: known, room: input.room, gateway: input.gateway }, now, input)
+        }
         const outcome = yield* store.upsert(input)
         switch (outcome._tag) {
           case "UnknownRoom":
