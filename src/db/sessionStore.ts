@@ -88,6 +88,21 @@ export type UpsertOutcome =
 
 const touchSlice = 10_000
 
+// Fields a client may leave out, kept when it does; flags, written as sent.
+const keptWhenAbsent = [
+  "gateway_handle", "gateway_feed", "gateway_handle_textroom", "display", "country", "user_agent", "ip_address", "extra",
+  "group_name", "role", "client_name", "client_timestamp"
+] as const
+const flags = ["camera", "mic", "screen", "question", "self_test", "sound_test"] as const
+
+/** What a keepalive writes over a live session, read from `source`: the upsert's EXCLUDED row or a batch's row `v`. */
+const keptFieldsText = (source: "EXCLUDED" | "v") =>
+  [
+    ...keptWhenAbsent.map((c) => `${c} = COALESCE(${source}.${c}, sessions.${c})`),
+    ...flags.map((c) => `${c} = ${source}.${c}`),
+    "updated_at = now()"
+  ].join(", ")
+
 // An arbitrary constant shared by every process of this service.
 const cleanerLock = 7_413_020_119
 
@@ -135,6 +150,8 @@ export class SessionStore extends Context.Service<SessionStore, {
 }>()("room-orchestrator/SessionStore") {
   static readonly layer = Layer.effect(SessionStore, Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    // constant text (column names only), so it may be inserted as it is
+    const keptFields = (source: "EXCLUDED" | "v") => sql.literal(keptFieldsText(source))
 
     const select = (where: Statement.Fragment) =>
       sql<LiveSessionRow>`
@@ -185,21 +202,7 @@ export class SessionStore extends Context.Service<SessionStore, {
           FROM u, r, g
           ON CONFLICT (user_id, gateway_id, gateway_session) WHERE removed_at IS NULL DO UPDATE SET
             room_id = EXCLUDED.room_id,
-            gateway_handle = COALESCE(EXCLUDED.gateway_handle, sessions.gateway_handle),
-            gateway_feed = COALESCE(EXCLUDED.gateway_feed, sessions.gateway_feed),
-            gateway_handle_textroom = COALESCE(EXCLUDED.gateway_handle_textroom, sessions.gateway_handle_textroom),
-            display = COALESCE(EXCLUDED.display, sessions.display),
-            camera = EXCLUDED.camera, mic = EXCLUDED.mic, screen = EXCLUDED.screen, question = EXCLUDED.question,
-            self_test = EXCLUDED.self_test, sound_test = EXCLUDED.sound_test,
-            country = COALESCE(EXCLUDED.country, sessions.country),
-            user_agent = COALESCE(EXCLUDED.user_agent, sessions.user_agent),
-            ip_address = COALESCE(EXCLUDED.ip_address, sessions.ip_address),
-            extra = COALESCE(EXCLUDED.extra, sessions.extra),
-            group_name = COALESCE(EXCLUDED.group_name, sessions.group_name),
-            role = COALESCE(EXCLUDED.role, sessions.role),
-            client_name = COALESCE(EXCLUDED.client_name, sessions.client_name),
-            client_timestamp = COALESCE(EXCLUDED.client_timestamp, sessions.client_timestamp),
-            updated_at = now()
+            ${keptFields("EXCLUDED")}
           RETURNING id)
         SELECT (SELECT id::int FROM r) AS room, (SELECT id::int FROM g) AS gateway, (SELECT id::int FROM up) AS session,
                (SELECT id::int FROM before) AS "beforeSession", (SELECT room FROM before) AS "beforeRoom"`.pipe(
@@ -219,9 +222,9 @@ export class SessionStore extends Context.Service<SessionStore, {
         session,
         email: i.email,
         username: i.username,
-        handle: i.gatewayHandle,
-        feed: i.gatewayFeed,
-        textroom: i.gatewayTextroomHandle,
+        gateway_handle: i.gatewayHandle,
+        gateway_feed: i.gatewayFeed,
+        gateway_handle_textroom: i.gatewayTextroomHandle,
         display: i.display,
         camera: i.camera,
         mic: i.mic,
@@ -231,7 +234,7 @@ export class SessionStore extends Context.Service<SessionStore, {
         sound_test: i.soundTest,
         country: i.country,
         user_agent: i.userAgent,
-        ip: i.ip,
+        ip_address: i.ip,
         extra: i.extra ?? null,
         group_name: i.groupName,
         role: i.role,
@@ -241,34 +244,19 @@ export class SessionStore extends Context.Service<SessionStore, {
       return sql<{ id: number }>`
         WITH v AS (
           SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(
-            session bigint, email text, username text, handle bigint, feed text, textroom bigint, display text,
-            camera boolean, mic boolean, screen boolean, question boolean, self_test boolean, sound_test boolean,
-            country text, user_agent text, ip text, extra jsonb, group_name text, role text, client_name text,
-            client_timestamp bigint)),
+            session bigint, email text, username text, gateway_handle bigint, gateway_feed text,
+            gateway_handle_textroom bigint, display text, camera boolean, mic boolean, screen boolean, question boolean,
+            self_test boolean, sound_test boolean, country text, user_agent text, ip_address text, extra jsonb,
+            group_name text, role text, client_name text, client_timestamp bigint)),
         -- rows locked in id order: two batches (of this process or another) never deadlock
         locked AS (
           SELECT id FROM sessions
           WHERE id = ANY((SELECT array_agg(session) FROM v)::bigint[]) AND removed_at IS NULL
           ORDER BY id FOR UPDATE),
         s AS (
-          UPDATE sessions s SET
-            gateway_handle = COALESCE(v.handle, s.gateway_handle),
-            gateway_feed = COALESCE(v.feed, s.gateway_feed),
-            gateway_handle_textroom = COALESCE(v.textroom, s.gateway_handle_textroom),
-            display = COALESCE(v.display, s.display),
-            camera = v.camera, mic = v.mic, screen = v.screen, question = v.question,
-            self_test = v.self_test, sound_test = v.sound_test,
-            country = COALESCE(v.country, s.country),
-            user_agent = COALESCE(v.user_agent, s.user_agent),
-            ip_address = COALESCE(v.ip, s.ip_address),
-            extra = COALESCE(v.extra, s.extra),
-            group_name = COALESCE(v.group_name, s.group_name),
-            role = COALESCE(v.role, s.role),
-            client_name = COALESCE(v.client_name, s.client_name),
-            client_timestamp = COALESCE(v.client_timestamp, s.client_timestamp),
-            updated_at = now()
-          FROM v JOIN locked ON locked.id = v.session WHERE s.id = locked.id
-          RETURNING s.id, s.user_id),
+          UPDATE sessions SET ${keptFields("v")}
+          FROM v JOIN locked ON locked.id = v.session WHERE sessions.id = locked.id
+          RETURNING sessions.id, sessions.user_id),
         u AS (
           UPDATE users u SET email = COALESCE(v.email, u.email), username = COALESCE(v.username, u.username), updated_at = now()
           FROM v JOIN s ON s.id = v.session
