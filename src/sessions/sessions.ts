@@ -2,12 +2,13 @@
 // counts and the lifecycle stay serialized per room. A room that cannot be
 // told is a failure the caller sees (503); the cleaner's recount repairs any
 // room that missed a change anyway.
-import { Clock, Context, Effect, Layer } from "effect"
+import { Clock, Context, Effect, Layer, Stream } from "effect"
 import { Config } from "../config.ts"
 import { type MediaPatch, type SessionInput, type SessionPlace, SessionStore, type SocketSessionInput } from "../db/sessionStore.ts"
 import { BadEvent, type DatabaseUnavailable, ProtocolError, type RoomUnavailable } from "../domain/errors.ts"
 import type { RoomId } from "../domain/room.ts"
 import type { RoomStatus, SessionChange } from "../rooms/messages.ts"
+import { RoomChanges } from "../rooms/changes.ts"
 import { RoomListings } from "../rooms/listings.ts"
 import { Rooms } from "../rooms/rooms.ts"
 import { Acknowledged, type SessionKey } from "./acknowledged.ts"
@@ -48,18 +49,35 @@ export class Sessions extends Context.Service<Sessions, {
     const acknowledged = new Acknowledged(acknowledgedFor)
     const refresh = yield* makeKeepaliveBatch(store)
 
+    // A room that leaves `assigned` (in any process) hears its sessions'
+    // next keepalives again; a reader that fell behind forgets everything.
+    let lastPosition: number | undefined
+    yield* (yield* (yield* RoomChanges).subscribe).pipe(
+      Stream.runForEach(({ position, change }) =>
+        Effect.sync(() => {
+          if (lastPosition !== undefined && position !== lastPosition + 1) acknowledged.forgetAll()
+          lastPosition = position
+          if (change.state !== "assigned") acknowledged.forgetRoom(change.room)
+        })),
+      Effect.forkScoped
+    )
+
     // Legacy mode has no room lifecycle (and writes no assignment): only the listings change.
     const tell = (change: SessionChange, place: SessionPlace, key?: SessionKey): Effect.Effect<RoomStatus, Unavailable> =>
-      (change === "updated" ? Effect.void : listings.membershipChanged).pipe(
-        Effect.andThen(config.scale ? rooms.changeSession(place.room, change, String(place.session), place.gateway) : Effect.succeed(gone(place.room))),
-        // the room was removed after the session was written: nothing to tell
-        Effect.catchTag("RoomNotFound", () => Effect.succeed(gone(place.room))),
-        Effect.tap(() =>
-          change === "left"
-            ? Effect.sync(() => acknowledged.remove(place.session))
-            : Effect.map(Clock.currentTimeMillis, (now) => acknowledged.add(place, now, key))
+      Effect.suspend(() => {
+        const epoch = acknowledged.epochOf(place.room)
+        return (change === "updated" ? Effect.void : listings.membershipChanged).pipe(
+          Effect.andThen(config.scale ? rooms.changeSession(place.room, change, String(place.session), place.gateway) : Effect.succeed(gone(place.room))),
+          // the room was removed after the session was written: nothing to tell
+          Effect.catchTag("RoomNotFound", () => Effect.succeed(gone(place.room))),
+          Effect.tap((status) => {
+            if (change === "left") return Effect.sync(() => acknowledged.remove(place.session))
+            // only a room that counts the session on its gateway may be spared its keepalives
+            if (config.scale && status.state !== "assigned") return Effect.void
+            return Effect.map(Clock.currentTimeMillis, (now) => acknowledged.add(place, now, key, epoch))
+          })
         )
-      )
+      })
 
     // A keepalive of a session its room already counts changes nothing there.
     const tellUpdated = (place: SessionPlace, key: SessionKey) =>
@@ -73,10 +91,11 @@ export class Sessions extends Context.Service<Sessions, {
         // gxydb-api refuses a session without its feed id: nothing could close it.
         if (input.gatewayFeed === null || input.gatewayFeed === "") return yield* new ProtocolError({ reason: "rfid is empty" })
         const now = yield* Clock.currentTimeMillis
+        const epoch = acknowledged.epochOf(input.room)
         const known = acknowledged.sessionOf(input, now)
         if (known !== undefined && (yield* refresh(known, input))) {
           // still live in the room that counts it: acknowledged for another window
-          return acknowledged.add({ session: known, room: input.room, gateway: input.gateway }, now, input)
+          return acknowledged.add({ session: known, room: input.room, gateway: input.gateway }, now, input, epoch)
         }
         const outcome = yield* store.upsert(input)
         switch (outcome._tag) {
