@@ -79,11 +79,21 @@ describe("room machine", () => {
     assert.includeMembers(renewed.tags, ["Persist", "Cancel", "Schedule", "TouchAssignment"])
   })
 
-  it("assigned counts sessions; a duplicate join or a keepalive is not a second user and writes nothing", () => {
+  // src/sessions relies on this: a room counting a session while `assigned`
+  // is not told that session's keepalives; out of `assigned` it is again.
+  it("assigned counts sessions; a duplicate join or a keepalive is not a second user and writes nothing; elsewhere a keepalive of a counted session acts", () => {
     const r = run(...assigned, join("a"), join("b"), join("a"))
     assert.deepStrictEqual(r.context.sessions, ["a", "b"])
     assert.deepStrictEqual(r.effects, [])
-    assert.deepStrictEqual(run(...assigned, join("a"), { type: "SESSION.UPDATED", session: "a", gateway: "gxy5" }).effects, [])
+    const keepalive = { type: "SESSION.UPDATED", session: "a", gateway: "gxy5" } as const
+    assert.deepStrictEqual(run(...assigned, join("a"), keepalive).effects, [])
+    // a failover that found no gateway leaves the room idle with its users: their next keepalive places it again
+    const stranded = run(...assigned, join("a"), { type: "GATEWAY.DOWN", gateway: "gxy5" }, { type: "BALANCER.FAILED", reason: "no gateway available" })
+    assert.strictEqual(stranded.state, "idle")
+    assert.deepStrictEqual(stranded.context.sessions, ["a"])
+    const again = run(...assigned, join("a"), { type: "GATEWAY.DOWN", gateway: "gxy5" }, { type: "BALANCER.FAILED", reason: "no gateway available" }, keepalive)
+    assert.strictEqual(again.state, "assigned")
+    assert.include(again.tags, "WriteAssignment")
   })
 
   it("a join or leave is a history row with the room's new count, and updates the assignment's users", () => {
