@@ -10,6 +10,7 @@ import { accessLayer, protectRoutes } from "./auth/http.ts"
 import { Config, type Settings } from "./config.ts"
 import { CatalogStore } from "./db/catalogStore.ts"
 import { Database } from "./db/database.ts"
+import { roomRequestFields } from "./domain/room.ts"
 import { SessionStore } from "./db/sessionStore.ts"
 import { storageLayer } from "./db/storage.ts"
 import { AdminHandlers } from "./http/admin.ts"
@@ -34,6 +35,7 @@ import { RoomCatalog } from "./rooms/catalog.ts"
 import { Cluster } from "./rooms/cluster.ts"
 import { roomsLayer } from "./rooms/layer.ts"
 import { RoomListings } from "./rooms/listings.ts"
+import { MeetingRoomSweep } from "./rooms/meetingRooms.ts"
 import { RoomGateway } from "./rooms/roomGateway.ts"
 import { FailoverSweep } from "./gateways/failover.ts"
 import { GatewayHealth } from "./gateways/health.ts"
@@ -41,8 +43,12 @@ import { GatewayLoads } from "./gateways/loads.ts"
 import { Broker } from "./mqtt/broker.ts"
 import { MqttIngest } from "./mqtt/ingest.ts"
 import { SessionCleaner } from "./sessions/cleaner.ts"
+import { sessionFieldNames } from "./sessions/messages.ts"
 import { Sessions } from "./sessions/sessions.ts"
 import { tracingLayer } from "./tracing.ts"
+
+/** Optional fields of client messages that may be normalised or dropped, counted from 0. */
+const clientFields = [...roomRequestFields, ...sessionFieldNames]
 
 const Routes = (settings: Settings) =>
   withAllowedMethods(Layer.mergeAll(
@@ -62,7 +68,7 @@ const Routes = (settings: Settings) =>
 
 /** The domain services over storage and the rooms runtime. */
 export const servicesLayer = <E, R>(storage: Layer.Layer<Layer.Success<ReturnType<typeof storageLayer>>, E, R>) =>
-  Layer.mergeAll(MqttIngest, SessionCleaner, FailoverSweep, Meetings.layer, DeploymentGauges).pipe(
+  Layer.mergeAll(MqttIngest, SessionCleaner, FailoverSweep, MeetingRoomSweep, Meetings.layer, DeploymentGauges).pipe(
     Layer.provideMerge(Layer.mergeAll(RoomGateway.layer, Sessions.layer, GatewayHealth.layer, GatewayLoads.layer, Broker.layer)),
     Layer.provideMerge(RoomListings.layer),
     Layer.provideMerge(RoomCatalog.layer),
@@ -94,7 +100,7 @@ export const serviceLayer = (
     Layer.provide(authLayer),
     Layer.provide(servicesLayer(storageLayer(options.database ?? Database))),
     Layer.provide(Config.layer(settings)),
-    Layer.provide(Layer.succeed(CurrentMetrics, makeFamilies({ gateways: settings.availableJanusServers }))),
+    Layer.provide(Layer.succeed(CurrentMetrics, makeFamilies({ gateways: settings.availableJanusServers, clientFields }))),
     Layer.provide(options.logger ?? loggingLayer(settings.logFormat, settings.logLevel)),
     Layer.provide(tracingLayer(settings))
   )

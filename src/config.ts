@@ -39,6 +39,8 @@ export interface Settings {
   readonly assignmentTtl: number
   readonly failoverWaitTime: number
   readonly roomIdsAsStrings: boolean
+  /** How long a room created through /api/rooms/create may stay empty before it is removed, with its history. */
+  readonly meetingRoomTtl: number
   /** Origins browsers may call from; `*` for any. */
   readonly corsOrigins: ReadonlyArray<string>
   readonly logFormat: LogFormat
@@ -283,6 +285,7 @@ const variables = {
   assignmentTtl: variable(["ASSIGNMENT_TTL"], "2m", "a duration ≥ 1s, e.g. 2m", duration(1_000)),
   failoverWaitTime: variable(["FAILOVER_WAIT_TIME"], "5s", "a duration, e.g. 5s", duration(0)),
   roomIdsAsStrings: variable(["ROOM_IDS_AS_STRINGS"], "false", "true or false", boolean),
+  meetingRoomTtl: variable(["MEETING_ROOM_TTL"], "24h", "a duration ≥ 1s, e.g. 24h", duration(1_000)),
   corsOrigins: variable(["CORS_ORIGINS"], "*", "* or comma-separated origins, e.g. https://galaxy.example.org", corsOrigins),
   logFormat: variable(["LOG_FORMAT"], "logfmt", "logfmt or json", oneOf("logfmt", "json")),
   logLevel: variable(["LOG_LEVEL"], "info", "debug, info, warn or error", oneOf("debug", "info", "warn", "error")),

@@ -63,6 +63,12 @@ export class ClientAccess extends HttpApiMiddleware.Service<ClientAccess, { prov
   { security: { bearer, basic }, error: [Unauthorized, Forbidden, ServiceUnavailable] }
 ) {}
 
+/** Changing a room's flags (gxydb-api's PUT /rooms/:id): `gxy_shidur`, an admin role, or the service user. */
+export class ShidurAccess extends HttpApiMiddleware.Service<ShidurAccess, { provides: CurrentPrincipal }>()(
+  "room-orchestrator/ShidurAccess",
+  { security: { bearer, basic }, error: [Unauthorized, Forbidden, ServiceUnavailable] }
+) {}
+
 /** Admin routes: `gxy_admin` or `gxy_root`, or the service user. */
 export class AdminAccess extends HttpApiMiddleware.Service<AdminAccess, { provides: CurrentPrincipal }>()(
   "room-orchestrator/AdminAccess",

@@ -6,7 +6,7 @@ import { Effect, Exit, Layer } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { ServiceUnavailable } from "../http/errors.ts"
 import { Config } from "../config.ts"
-import { AdminAccess, ClientAccess, Forbidden, GatewayAccess, MetricsAccess, UnauthorizedError } from "./access.ts"
+import { AdminAccess, ClientAccess, Forbidden, GatewayAccess, MetricsAccess, ShidurAccess, UnauthorizedError } from "./access.ts"
 import { Authenticator } from "./authenticator.ts"
 import { type Access, CurrentPrincipal, type Principal } from "./principal.ts"
 
@@ -42,6 +42,8 @@ const guard = (access: Access) =>
 
 export const ClientAccessLayer = Layer.effect(ClientAccess, Effect.map(guard("client"), (run) => ({ bearer: run, basic: run })))
 
+export const ShidurAccessLayer = Layer.effect(ShidurAccess, Effect.map(guard("shidur"), (run) => ({ bearer: run, basic: run })))
+
 export const AdminAccessLayer = Layer.effect(AdminAccess, Effect.map(guard("admin"), (run) => ({ bearer: run, basic: run })))
 
 // Gateways and the service user are never refused for a missing role.
@@ -61,7 +63,7 @@ export const MetricsAccessLayer = Layer.effect(MetricsAccess, Effect.gen(functio
 }))
 
 /** The access middlewares of the API. */
-export const accessLayer = Layer.mergeAll(ClientAccessLayer, AdminAccessLayer, GatewayAccessLayer, MetricsAccessLayer)
+export const accessLayer = Layer.mergeAll(ClientAccessLayer, ShidurAccessLayer, AdminAccessLayer, GatewayAccessLayer, MetricsAccessLayer)
 
 const refusal = (e: Refusal) => {
   if (e instanceof UnauthorizedError) {

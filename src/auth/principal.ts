@@ -13,13 +13,15 @@ export type Principal =
 export class CurrentPrincipal extends Context.Service<CurrentPrincipal, Principal>()("room-orchestrator/CurrentPrincipal") {}
 
 /**
- * What a route needs: `client` any `gxy_*` realm role, `admin` `gxy_admin` or
- * `gxy_root`, `events` the posting gateway's own credentials. The service
- * user passes every check, as in gxydb-api.
+ * What a route needs: `client` any `gxy_*` realm role, `shidur` `gxy_shidur`
+ * (the broadcast operators' apps, as gxydb-api's PUT /rooms/:id) or an admin
+ * role, `admin` `gxy_admin` or `gxy_root`, `events` the posting gateway's own
+ * credentials. The service user passes every check, as in gxydb-api.
  */
-export type Access = "client" | "admin" | "events"
+export type Access = "client" | "shidur" | "admin" | "events"
 
 export const adminRoles: ReadonlyArray<string> = ["gxy_admin", "gxy_root"]
+const shidurRoles: ReadonlyArray<string> = ["gxy_shidur", ...adminRoles]
 
 export const permits = (principal: Principal, access: Access): boolean => {
   switch (principal.kind) {
@@ -29,9 +31,16 @@ export const permits = (principal: Principal, access: Access): boolean => {
     case "gateway":
       return access === "events"
     case "user":
-      return access === "admin"
-        ? principal.roles.some((r) => adminRoles.includes(r))
-        : access === "client" && principal.roles.some((r) => r.startsWith("gxy_"))
+      switch (access) {
+        case "admin":
+          return principal.roles.some((r) => adminRoles.includes(r))
+        case "shidur":
+          return principal.roles.some((r) => shidurRoles.includes(r))
+        case "client":
+          return principal.roles.some((r) => r.startsWith("gxy_"))
+        case "events":
+          return false
+      }
   }
 }
 
@@ -51,6 +60,8 @@ export const subjectOf = (principal: Principal): string => {
 export const missingRole = (access: Access): string =>
   access === "admin"
     ? "forbidden: this route needs the role gxy_admin or gxy_root"
+    : access === "shidur"
+    ? "forbidden: this route needs the role gxy_shidur, gxy_admin or gxy_root"
     : access === "client"
     ? "forbidden: this route needs a gxy_* role"
     : "forbidden: this route takes a gateway's events credentials"

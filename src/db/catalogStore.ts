@@ -6,10 +6,15 @@ import type { DatabaseUnavailable } from "../domain/errors.ts"
 import type { RoomId } from "../domain/room.ts"
 import { decodeRow, idOf, unavailable } from "./failure.ts"
 
+/** `gxydb`: a configured room, listed by /groups and /rooms; `meeting`: created by its users (seed 003), listed only when asked. */
+export const RoomKind = Schema.Literals(["gxydb", "meeting"])
+export type RoomKind = typeof RoomKind.Type
+
 const CatalogRowSchema = Schema.Struct({
   id: Schema.Number,
   room: Schema.String,
   name: Schema.String,
+  kind: RoomKind,
   region: Schema.NullOr(Schema.String),
   /** gxydb-api's free-form room data (JSON), null when never set. */
   extra: Schema.Unknown,
@@ -37,9 +42,11 @@ export interface RoomInput {
   readonly disabled: boolean
   readonly joinCode: string
   readonly requireAccessBeforeJoining?: boolean | undefined
+  /** `gxydb` unless said. */
+  readonly kind?: RoomKind | undefined
 }
 
-export type RoomPatch = Partial<Omit<RoomInput, "room" | "joinCode" | "requireAccessBeforeJoining">>
+export type RoomPatch = Partial<Omit<RoomInput, "room" | "joinCode" | "requireAccessBeforeJoining" | "kind">>
 
 /** JSON text for a jsonb parameter; SQL NULL for null/undefined. */
 export const jsonOrNull = (value: unknown): string | null =>
@@ -57,13 +64,19 @@ export class CatalogStore extends Context.Service<CatalogStore, {
   readonly update: (room: RoomId, patch: RoomPatch) => Effect.Effect<CatalogRow | RoomWriteProblem, DatabaseUnavailable>
   /** Marks the room removed (its history stays). */
   readonly remove: (room: RoomId) => Effect.Effect<boolean, DatabaseUnavailable>
+  /**
+   * Deletes meeting rooms nobody has been in since `before` (no live
+   * session, no assignment, nothing stored for them since), with their
+   * history and closed sessions; answers their ids.
+   */
+  readonly removeIdleMeetings: (before: Date) => Effect.Effect<ReadonlyArray<RoomId>, DatabaseUnavailable>
 }>()("room-orchestrator/CatalogStore") {
   static readonly layer = Layer.effect(CatalogStore, Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
 
     const select = (where: Statement.Fragment) =>
       sql`
-        SELECT r.id::int AS id, r.room, r.name, r.region, r.extra, r.join_code AS "joinCode", r.disabled,
+        SELECT r.id::int AS id, r.room, r.name, r.kind, r.region, r.extra, r.join_code AS "joinCode", r.disabled,
                r.require_access_before_joining AS "requireAccessBeforeJoining",
                r.default_gateway_id::int AS "defaultGatewayId", g.name AS "defaultGateway",
                g.enabled AS "defaultGatewayEnabled", r.created_at AS "createdAt", r.updated_at AS "updatedAt"
@@ -115,9 +128,9 @@ export class CatalogStore extends Context.Service<CatalogStore, {
         const gateway = yield* gatewayId(input.defaultGateway)
         if (gateway === undefined) return "unknown gateway" as const
         const write = sql`
-          INSERT INTO rooms (room, name, default_gateway_id, region, disabled, join_code, extra, require_access_before_joining)
+          INSERT INTO rooms (room, name, default_gateway_id, region, disabled, join_code, extra, require_access_before_joining, kind)
           VALUES (${input.room}, ${input.name}, ${gateway}, ${input.region}, ${input.disabled}, ${input.joinCode},
-                  ${jsonOrNull(input.extra)}::jsonb, ${input.requireAccessBeforeJoining ?? false})`
+                  ${jsonOrNull(input.extra)}::jsonb, ${input.requireAccessBeforeJoining ?? false}, ${input.kind ?? "gxydb"})`
         const outcome = yield* refusing(write)
         if (typeof outcome === "string") return outcome
         return (yield* one(input.room))!
@@ -147,6 +160,26 @@ export class CatalogStore extends Context.Service<CatalogStore, {
         unavailable("CatalogStore.remove")
       )
 
-    return { rooms, userCounts, create, update, remove }
+    // One statement: rooms whose last sign of use (the row, a session, the
+    // machine's snapshot) is older than `before`, locked so a join racing
+    // the sweep either lands first (and the room stays) or finds it gone.
+    const removeIdleMeetings = (before: Date) =>
+      sql<{ room: RoomId }>`
+        WITH idle AS (
+          SELECT r.id FROM rooms r
+          WHERE r.kind = 'meeting' AND r.updated_at < ${before}
+            AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.room_id = r.id
+                            AND (s.removed_at IS NULL OR s.removed_at >= ${before} OR s.updated_at >= ${before}))
+            AND NOT EXISTS (SELECT 1 FROM room_server_assignments a WHERE a.room_id = r.id)
+            AND NOT EXISTS (SELECT 1 FROM room_snapshots m WHERE m.room_id = r.id AND (m.updated_at >= ${before} OR m.state <> 'idle'))
+          FOR UPDATE OF r SKIP LOCKED),
+        closed AS (DELETE FROM sessions WHERE room_id IN (SELECT id FROM idle))
+        DELETE FROM rooms WHERE id IN (SELECT id FROM idle)
+        RETURNING room`.pipe(
+        Effect.map((rows) => rows.map((r) => r.room)),
+        unavailable("CatalogStore.removeIdleMeetings")
+      )
+
+    return { rooms, userCounts, create, update, remove, removeIdleMeetings }
   }))
 }

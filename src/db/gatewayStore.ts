@@ -64,7 +64,7 @@ export class GatewayStore extends Context.Service<GatewayStore, {
    * Records a gateway's status. Its status time moves only when the status
    * changes: a retained message delivered again does not restart the wait.
    */
-  readonly setOnline: (name: string, online: boolean) => Effect.Effect<"changed" | "unchanged" | "unknown", DatabaseUnavailable>
+  readonly setOnline: (name: string, online: boolean | null) => Effect.Effect<"changed" | "unchanged" | "unknown", DatabaseUnavailable>
   /** Gateways offline for at least `ms` that still have rooms assigned. */
   readonly downSince: (ms: number) => Effect.Effect<ReadonlyArray<string>, DatabaseUnavailable>
   /** Ids of the rooms assigned to a gateway. */
@@ -163,7 +163,7 @@ export class GatewayStore extends Context.Service<GatewayStore, {
         RETURNING ${columns}`.pipe(unavailable("GatewayStore.update"), Effect.flatMap(one))
 
     // The row lock orders concurrent reports: exactly one sees the change.
-    const setOnline = (name: string, online: boolean) =>
+    const setOnline = (name: string, online: boolean | null) =>
       sql<{ changed: boolean }>`
         UPDATE gateways g SET online = ${online},
           status_at = CASE WHEN old.online IS DISTINCT FROM ${online} THEN now() ELSE g.status_at END

@@ -2,6 +2,7 @@
 // we write them back. A room id is a Janus videoroom id: a positive integer
 // (the seeds' 2171) or a string id (Janus `string_ids`, seed 003's rooms).
 import { Effect, Schema, SchemaIssue, SchemaTransformation } from "effect"
+import { type FieldNotes, keepFields, keptText } from "./kept.ts"
 import { textProblem } from "./text.ts"
 
 /** A room id in canonical form: the decimal digits of a numeric id, or the string id itself. */
@@ -135,3 +136,27 @@ export const CountryCode = Schema.String.check(Schema.isPattern(/^[A-Za-z]{2}$/u
 export const GatewayName = Schema.String.check(
   Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$/u, { message: "must be a gateway name (letters, digits, . _ -; at most 50)" })
 ).annotate({ description: "A gateway's name, e.g. gxy5", examples: ["gxy5"] })
+
+const countryCodeField = keptText(64, "the caller's country code")
+
+/** The optional fields of a room request that may be normalised or dropped, as the field counter names them. */
+export const roomRequestFields = ["geo", "geo.country_code"] as const
+
+/**
+ * The caller's country from a room request's `geo` (`{country_code}`): upper
+ * case, undefined when absent or empty. Any text is taken: one that is not a
+ * region's code simply matches no region. A `geo` that is not an object is
+ * dropped, never refused.
+ */
+export const requestCountry = (geo: unknown): { readonly country: string | undefined; readonly notes: FieldNotes } => {
+  if (geo === undefined || geo === null) return { country: undefined, notes: [] }
+  if (typeof geo !== "object" || Array.isArray(geo)) return { country: undefined, notes: [{ field: "geo", outcome: "dropped", reason: "not an object" }] }
+  const { values, notes } = keepFields({ country_code: countryCodeField }, geo as Readonly<Record<string, unknown>>)
+  const country = values.country_code?.trim().toUpperCase()
+  return { country: country || undefined, notes: notes.map((n) => ({ ...n, field: `geo.${n.field}` })) }
+}
+
+/** `geo` of a room request, as the API document shows it. */
+export const RequestGeo = Schema.optionalKey(Schema.Unknown.annotate({
+  description: "{country_code}: the caller's country code (any case; empty = none). Codes of no region match none; a geo that is not an object is ignored"
+}))

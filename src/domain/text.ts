@@ -23,7 +23,7 @@ export const StoredName = (max: number) =>
   StoredText(max).check(Schema.makeFilter((s: string) => s.trim() !== "" || "must not be empty", { toJsonSchema: () => ({ pattern: "\\S" }) }))
 
 /** The first unstorable key or string inside a JSON value, with where it is. */
-const jsonProblem = (value: unknown, path: string, depth: number): string | undefined => {
+export const jsonProblem = (value: unknown, path: string, depth: number): string | undefined => {
   if (depth > 32) return `${path || "value"}: nested too deeply (at most 32 levels)`
   if (typeof value === "string") {
     const p = textProblem(value)

@@ -10,14 +10,14 @@ import type { DatabaseUnavailable } from "../domain/errors.ts"
 import { formatGoDuration } from "../duration.ts"
 
 export class GatewayHealth extends Context.Service<GatewayHealth, {
-  /** A status message: false when the gateway is not registered. */
-  readonly report: (gateway: string, online: boolean) => Effect.Effect<boolean, DatabaseUnavailable>
+  /** A status message (null: the retained status was cleared, so it is unknown again); false when the gateway is not registered. */
+  readonly report: (gateway: string, online: boolean | null) => Effect.Effect<boolean, DatabaseUnavailable>
 }>()("room-orchestrator/GatewayHealth") {
   static readonly layer = Layer.effect(GatewayHealth, Effect.gen(function*() {
     const config = yield* Config
     const gateways = yield* GatewayStore
 
-    const report = (gateway: string, online: boolean) =>
+    const report = (gateway: string, online: boolean | null) =>
       Effect.gen(function*() {
         const recorded = yield* gateways.setOnline(gateway, online)
         const fields = { gateway_name: gateway }
@@ -28,7 +28,9 @@ export class GatewayHealth extends Context.Service<GatewayHealth, {
           case "unchanged":
             return true
           case "changed":
-            yield* online
+            yield* online === null
+              ? Effect.logInfo("Gateway status cleared").pipe(Effect.annotateLogs(fields))
+              : online
               ? Effect.logInfo("Gateway online").pipe(Effect.annotateLogs(fields))
               : Effect.logWarning("Gateway offline").pipe(
                 Effect.annotateLogs({ ...fields, failover_in: formatGoDuration(config.failoverWaitTime) })

@@ -3,8 +3,8 @@
 import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import { roomStates } from "../../machines/room.machine.ts"
-import { AdminAccess, ClientAccess, EventsPassword, GatewayAccess, MetricsAccess } from "../auth/access.ts"
-import { CountryCode, GatewayName, OpenStruct, RoomId, RoomIdParam, RoomIdView, wireExamples } from "../domain/room.ts"
+import { AdminAccess, ClientAccess, EventsPassword, GatewayAccess, MetricsAccess, ShidurAccess } from "../auth/access.ts"
+import { GatewayName, OpenStruct, RequestGeo, RoomId, RoomIdParam, RoomIdView, wireExamples } from "../domain/room.ts"
 import { PositiveInt32, StoredJsonObject, StoredName, StoredText } from "../domain/text.ts"
 import { JanusEvents, UserId, UserSessionBody } from "../sessions/messages.ts"
 import { BadRequest, Conflict, NotFound, PayloadTooLarge, ServerError, ServiceUnavailable, UnsupportedMediaType } from "./errors.ts"
@@ -55,9 +55,7 @@ export class OpsApi extends HttpApiGroup.make("ops", { topLevel: true })
 
 export const RoomServerRequest = OpenStruct({
   room: RoomId,
-  geo: Schema.optionalKey(Schema.NullOr(OpenStruct({
-    country_code: Schema.optionalKey(Schema.NullOr(Schema.Union([CountryCode, Schema.Literal("")])))
-  })))
+  geo: RequestGeo
 }).annotate({ description: "The Galaxy client posts its whole user object: fields other than room and geo are ignored" }).pipe(
   wireExamples([{ room: 2171, geo: { country_code: "IL" } }, { room: "2172" }])
 )
@@ -114,6 +112,27 @@ const roomParam = { room: RoomIdParam }
 
 export const Success = Schema.Struct({ result: Schema.Literal("success") })
 
+/** Which rooms a listing shows: configured rooms only (the default), or `all` (meeting rooms too). */
+const kindQuery = {
+  kind: Schema.optionalKey(Schema.Literals(["configured", "all"]).annotate({
+    description: "all: list meeting rooms (created through /api/rooms/create) too; by default only the configured rooms Galaxy knows"
+  }))
+}
+
+/**
+ * gxydb-api's PUT /rooms/:id body: the room as /groups or /rooms lists it.
+ * Only `extra` is written (absent or null clears it, as gxydb-api does); the
+ * other fields are ignored.
+ */
+export const RoomExtraUpdate = OpenStruct({
+  extra: Schema.optionalKey(Schema.NullOr(StoredJsonObject))
+}).annotate({ description: "The room as listed; only extra is written (absent or null clears it), other fields are ignored" }).pipe(
+  wireExamples([
+    { room: 2171, janus: "gxy1", description: "Room 1", questions: false, num_users: 3, region: "", extra: { vip: true } },
+    { room: 2171, extra: null }
+  ])
+)
+
 export class ClientsApi extends HttpApiGroup.make("clients", { topLevel: true })
   .add(
     HttpApiEndpoint.post("roomServer", "/v2/room_server", {
@@ -126,12 +145,15 @@ export class ClientsApi extends HttpApiGroup.make("clients", { topLevel: true })
     )),
     HttpApiEndpoint.get("groups", "/groups", {
       // gxydb-api counts users only for exactly "true"; any other value means false
-      query: { with_num_users: Schema.optionalKey(Schema.String.annotate({ description: "true: fill num_users and questions; any other value counts as false", examples: ["true"] })) },
+      query: {
+        with_num_users: Schema.optionalKey(Schema.String.annotate({ description: "true: fill num_users and questions; any other value counts as false", examples: ["true"] })),
+        ...kindQuery
+      },
       error: ServiceUnavailable,
       success: Schema.Struct({ rooms: Schema.Array(GroupEntry) })
-    }).pipe(doc("Enabled rooms", "Every enabled room with its default gateway, sorted by description; live user counts with with_num_users=true.")),
-    HttpApiEndpoint.get("liveRooms", "/rooms", { success: Schema.Array(LiveRoom), error: ServiceUnavailable }).pipe(
-      doc("Rooms in use", "Rooms with live sessions and their users; janus is the live assignment in scale mode, the default gateway otherwise. The answer carries an ETag: with If-None-Match naming it, an unchanged listing is a 304 with no body; gzip-encoded when Accept-Encoding allows.")
+    }).pipe(doc("Enabled rooms", "Every enabled configured room with its default gateway, sorted by description (meeting rooms too with kind=all); live user counts with with_num_users=true.")),
+    HttpApiEndpoint.get("liveRooms", "/rooms", { query: kindQuery, success: Schema.Array(LiveRoom), error: [BadRequest, ServiceUnavailable] }).pipe(
+      doc("Rooms in use", "Configured rooms with live sessions and their users (meeting rooms too with kind=all); janus is the live assignment in scale mode, the default gateway otherwise. The answer carries an ETag: with If-None-Match naming it, an unchanged listing is a 304 with no body; gzip-encoded when Accept-Encoding allows.")
     ),
     HttpApiEndpoint.get("liveRoom", "/room/:room", { params: roomParam, success: LiveRoom, error: [BadRequest, NotFound, ServiceUnavailable] }).pipe(
       doc("One room and its users", "A room that exists with nobody in it has users: []; 404 for an unknown or disabled room.")
@@ -158,6 +180,15 @@ export class ClientsApi extends HttpApiGroup.make("clients", { topLevel: true })
     }).middleware(GatewayAccess).pipe(doc(
       "Janus events",
       "One Janus event-handler event or a batch. Videoroom leaving, kicked and unpublished close the sessions of the feed in event.data.id; other events are accepted and ignored. Gateways authenticate with their events password."
+    )),
+    HttpApiEndpoint.put("roomExtra", "/rooms/:room", {
+      params: roomParam,
+      payload: RoomExtraUpdate,
+      success: Success,
+      error: [BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable]
+    }).middleware(ShidurAccess).pipe(doc(
+      "Change a room's extra (gxydb-api's room update)",
+      "What Galaxy's Shidur and Admin apps send to flag rooms (VIP rooms, menu groups): the room as listed, of which only extra is written (absent or null clears it); /groups and /rooms show it at once. Role gxy_shidur or an admin role, or the service user; 404 for an unknown room; audited as room.extra."
     ))
   )
   .annotateMerge(OpenApi.annotations({

@@ -1,10 +1,12 @@
 // Handlers of the client endpoints: decode → one service → encode.
 import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
-import type { RoomId } from "../domain/room.ts"
+import { requestCountry, type RoomId } from "../domain/room.ts"
+import { countFieldNotes } from "../metrics/events.ts"
+import { auditChange } from "../auth/audit.ts"
+import { RoomCatalog } from "../rooms/catalog.ts"
 import { RoomListings } from "../rooms/listings.ts"
 import { RoomGateway } from "../rooms/roomGateway.ts"
-import { toSessionInput } from "../sessions/messages.ts"
 import { Sessions } from "../sessions/sessions.ts"
 import { Api } from "./api.ts"
 import { conditionalJson, conditionalResponse, type ConditionalJson } from "./compression.ts"
@@ -16,6 +18,7 @@ export const ClientsHandlers = HttpApiBuilder.group(Api, "clients", Effect.fn(fu
   const listings = yield* RoomListings
   const encodedListings = new WeakMap<object, ConditionalJson>()
   const sessions = yield* Sessions
+  const catalog = yield* RoomCatalog
   const success = { result: "success" as const }
 
   // A room of the catalog, with whoever is in it (gxydb-api answers an empty room too).
@@ -25,17 +28,20 @@ export const ClientsHandlers = HttpApiBuilder.group(Api, "clients", Effect.fn(fu
     )
 
   return handlers
-    .handle("roomServer", ({ payload }) =>
-      roomGateway.gatewayFor(payload.room, payload.geo?.country_code || undefined).pipe(
+    .handle("roomServer", ({ payload }) => {
+      const { country, notes } = requestCountry(payload.geo)
+      return countFieldNotes(notes).pipe(
+        Effect.andThen(roomGateway.gatewayFor(payload.room, country)),
         Effect.map((janus) => ({ janus })),
         asHttpError
-      ))
+      )
+    })
     .handle("groups", ({ query }) =>
-      asHttpError(Effect.map(listings.groups(query.with_num_users === "true"), (rooms) => ({ rooms }))))
+      asHttpError(Effect.map(listings.groups(query.with_num_users === "true", query.kind ?? "configured"), (rooms) => ({ rooms }))))
     // Already JSON: thousands of users are not encoded again for every caller;
     // a poller that has this listing gets a 304.
-    .handle("liveRooms", () =>
-      asHttpError(listings.liveJson).pipe(Effect.flatMap((listing) => {
+    .handle("liveRooms", ({ query }) =>
+      asHttpError(listings.liveJson(query.kind ?? "configured")).pipe(Effect.flatMap((listing) => {
         let body = encodedListings.get(listing)
         if (body === undefined) encodedListings.set(listing, body = conditionalJson(listing.json))
         return conditionalResponse(body)
@@ -44,6 +50,16 @@ export const ClientsHandlers = HttpApiBuilder.group(Api, "clients", Effect.fn(fu
     .handle("liveRoomAlias", liveRoom)
     // The user is the body's `id` when it has one (gxydb-api reads only that), else the path's.
     .handle("keepalive", ({ params, payload }) =>
-      asHttpError(Effect.as(sessions.keepalive(toSessionInput(payload.id || params.id, payload)), success)))
+      asHttpError(Effect.as(sessions.keepalive(payload.id || params.id, payload), success)))
     .handle("janusEvent", ({ payload }) => asHttpError(Effect.as(sessions.janusEvents(payload), success)))
+    // gxydb-api writes only `extra` of the room it is sent; so does this.
+    .handle("roomExtra", ({ params, payload }) =>
+      Effect.gen(function*() {
+        const extra = payload.extra ?? null
+        const written = yield* asHttpError(catalog.update(params.room, { extra }))
+        if (typeof written === "string") return yield* new NotFound({ error: `room ${params.room} not found` })
+        yield* auditChange("room.extra", { room: params.room }, { extra })
+        yield* listings.membershipChanged
+        return success
+      }))
 }))

@@ -9,7 +9,7 @@ import { Config } from "../config.ts"
 /** Client routes whose body is JSON even when sent as text/plain or without a content type. */
 const lenientBody = (method: string, path: string) =>
   (method === "POST" && (path === "/v2/room_server" || path === "/event" || path === "/api/rooms/create")) ||
-  (method === "PUT" && path.startsWith("/users/"))
+  (method === "PUT" && (path.startsWith("/users/") || path.startsWith("/rooms/")))
 
 const isJson = (contentType: string | undefined) =>
   contentType !== undefined && /^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType.trim())

@@ -1,6 +1,8 @@
 // What the domain counts, one named effect per event, so the code where the
 // event happens stays free of metric details: one line at the place.
+import { Clock, Effect } from "effect"
 import type { Stage } from "../balancer/select.ts"
+import type { FieldNotes } from "../domain/kept.ts"
 import { CurrentMetrics, type MqttOutcome, type MqttTopic, reasonLabel } from "./families.ts"
 
 /** A room assigned by the balancer; `regional` when the request named a country (matched: it landed in that country's pool). */
@@ -32,3 +34,28 @@ export const mqttTopicKind = (topic: string): MqttTopic => {
   if (parts[0] === "janus" && parts[2] === "status" && parts.length === 3) return "status"
   return "other"
 }
+
+/** How often a client field not kept as sent is logged (each is counted every time). */
+const fieldLogInterval = 60_000
+
+/**
+ * Client fields that were normalised or dropped: counted by field, and
+ * logged at most once a minute per field (with how many since the last line).
+ */
+export const countFieldNotes = (notes: FieldNotes) =>
+  notes.length === 0 ? Effect.void : Effect.gen(function*() {
+    const m = yield* CurrentMetrics
+    const now = yield* Clock.currentTimeMillis
+    for (const { field, outcome, reason } of notes) {
+      m.clientFields.labels(field, outcome).inc()
+      const last = m.clientFieldLog.get(field)
+      if (last !== undefined && now - last.at < fieldLogInterval) {
+        last.since++
+        continue
+      }
+      m.clientFieldLog.set(field, { at: now, since: 0 })
+      yield* Effect.logWarning("Client field not kept as sent").pipe(
+        Effect.annotateLogs({ field, outcome, reason, ...(last === undefined ? {} : { since_last_line: last.since }) })
+      )
+    }
+  })

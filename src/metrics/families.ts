@@ -59,7 +59,11 @@ export interface DeploymentSample {
   readonly roomsByState: Readonly<Record<string, number>>
 }
 
-export const makeFamilies = (options: { readonly gateways: ReadonlyArray<string> }) => {
+export const makeFamilies = (options: {
+  readonly gateways: ReadonlyArray<string>
+  /** Optional fields of client messages, for the counter of fields not kept as sent. */
+  readonly clientFields?: ReadonlyArray<string> | undefined
+}) => {
   const registry = new Registry()
   const registers = [registry]
   collectDefaultMetrics({ register: registry })
@@ -114,7 +118,15 @@ export const makeFamilies = (options: { readonly gateways: ReadonlyArray<string>
     registers
   })
 
+  const clientFields = new Counter({
+    name: "client_fields_not_kept_total",
+    help: "Optional fields of client messages (keepalives, room requests, Janus events) not kept as sent, by field and outcome: normalised (cut, converted) or dropped",
+    labelNames: ["field", "outcome"] as const,
+    registers
+  })
+
   for (const stage of stages) assignments.labels(stage).inc(0)
+  for (const field of options.clientFields ?? []) for (const outcome of ["normalised", "dropped"]) clientFields.labels(field, outcome).inc(0)
   for (const match of ["matched", "unmatched"]) regional.labels(match).inc(0)
   for (const reason of releaseReasons) releases.labels(reason).inc(0)
   for (const topic of mqttTopics) for (const outcome of mqttOutcomes) mqttMessages.labels(topic, outcome).inc(0)
@@ -178,6 +190,9 @@ export const makeFamilies = (options: { readonly gateways: ReadonlyArray<string>
     failovers,
     sessionsCleaned,
     mqttMessages,
+    clientFields,
+    /** When each client field was last logged as not kept, and how many times since (one line a minute per field). */
+    clientFieldLog: new Map<string, { at: number; since: number }>(),
     /** Where the deployment gauges read from (undefined: keep the last values); answers a function that detaches it. */
     observeDeployment: (read: () => Promise<DeploymentSample | undefined>) => {
       source = read

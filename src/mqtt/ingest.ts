@@ -7,7 +7,7 @@ import { Cause, Effect, Layer, Option, Queue, Schema } from "effect"
 import { Outage } from "../db/outage.ts"
 import { GatewayHealth } from "../gateways/health.ts"
 import { countMqttMessage, mqttTopicKind } from "../metrics/events.ts"
-import { GatewayStatusMessage, JanusEvents, toSessionInput, UserId, UserSessionBody } from "../sessions/messages.ts"
+import { GatewayStatusMessage, JanusEvents, UserId, UserSessionBody } from "../sessions/messages.ts"
 import { Sessions } from "../sessions/sessions.ts"
 import { Broker, type BrokerMessage } from "./broker.ts"
 
@@ -42,6 +42,12 @@ export const MqttIngest = Layer.effectDiscard(Effect.gen(function*() {
   const handle = ({ topic, payload }: BrokerMessage) =>
     Effect.gen(function*() {
       const parts = topic.split("/")
+      const status = parts[0] === "janus" && parts[2] === "status" && parts.length === 3
+      // An empty retained message is how an operator clears a retained status.
+      if (status && payload.length === 0) {
+        yield* health.report(parts[1]!, null)
+        return yield* countMqttMessage("status", "handled")
+      }
       const body = yield* json(payload)
       if (parts[0] === "gxydb" && parts[1] === "events") {
         yield* sessions.janusEvents(yield* decode(JanusEvents, body)).pipe(
@@ -50,12 +56,11 @@ export const MqttIngest = Layer.effectDiscard(Effect.gen(function*() {
       } else if (parts[0] === "gxydb" && parts[1] === "users") {
         const user = yield* decode(UserSessionBody, body)
         const id = yield* decode(UserId, user.id || parts.slice(2).join("/"))
-        yield* sessions.keepalive(toSessionInput(id, user)).pipe(
+        yield* sessions.keepalive(id, user).pipe(
           Effect.catchTag("ProtocolError", (e) => Effect.fail(new Dropped({ reason: e.message })))
         )
-      } else if (parts[0] === "janus" && parts[2] === "status" && parts.length === 3) {
-        const status = yield* decode(GatewayStatusMessage, body)
-        yield* health.report(parts[1]!, status.online)
+      } else if (status) {
+        yield* health.report(parts[1]!, (yield* decode(GatewayStatusMessage, body)).online)
       } else {
         return yield* new Dropped({ reason: "not a topic this service reads" })
       }

@@ -47,7 +47,8 @@ export class Meetings extends Context.Service<Meetings, {
           region: null,
           disabled: false,
           extra: null,
-          requireAccessBeforeJoining: false
+          requireAccessBeforeJoining: false,
+          kind: "meeting"
         })
         if (typeof written !== "string") return written
         return yield* create(name)

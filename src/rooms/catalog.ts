@@ -28,6 +28,8 @@ export class RoomCatalog extends Context.Service<RoomCatalog, {
   readonly create: (room: NewRoom) => Effect.Effect<CatalogRow | RoomWriteProblem, DatabaseUnavailable>
   readonly update: (room: RoomId, patch: RoomPatch) => Effect.Effect<CatalogRow | RoomWriteProblem, DatabaseUnavailable>
   readonly remove: (room: RoomId) => Effect.Effect<boolean, DatabaseUnavailable>
+  /** Deletes meeting rooms empty since `before` (see CatalogStore.removeIdleMeetings); answers their ids. */
+  readonly removeIdleMeetings: (before: Date) => Effect.Effect<ReadonlyArray<RoomId>, DatabaseUnavailable>
 }>()("room-orchestrator/RoomCatalog") {
   static readonly layer = Layer.effect(RoomCatalog, Effect.gen(function*() {
     const store = yield* CatalogStore
@@ -93,6 +95,9 @@ export class RoomCatalog extends Context.Service<RoomCatalog, {
     const written = (room: RoomId) => (r: CatalogRow | RoomWriteProblem): Effect.Effect<CatalogRow | RoomWriteProblem, DatabaseUnavailable> =>
       typeof r === "string" ? Effect.succeed(r) : apply(room, r).pipe(Effect.andThen(notices.send(topic, { room })), Effect.as(r))
 
+    const forget = (removed: ReadonlyArray<RoomId>) =>
+      Effect.forEach(removed, (room) => Effect.andThen(apply(room, undefined), notices.send(topic, { room })), { discard: true })
+
     // A join code collision is retried with a new code.
     const create = (room: NewRoom): Effect.Effect<CatalogRow | RoomWriteProblem, DatabaseUnavailable> =>
       Effect.flatMap(store.create({ ...room, joinCode: newJoinCode() }), (r) => (r === "join code taken" ? create(room) : Effect.succeed(r)))
@@ -107,7 +112,8 @@ export class RoomCatalog extends Context.Service<RoomCatalog, {
       refresh,
       create: (room) => Effect.flatMap(create(room), written(room.room)),
       update: (room, patch) => Effect.flatMap(store.update(room, patch), written(room)),
-      remove: (room) => Effect.tap(store.remove(room), (removed) => (removed ? Effect.andThen(apply(room, undefined), notices.send(topic, { room })) : Effect.void))
+      remove: (room) => Effect.tap(store.remove(room), (removed) => (removed ? forget([room]) : Effect.void)),
+      removeIdleMeetings: (before) => Effect.tap(store.removeIdleMeetings(before), forget)
     }
   }))
 }

@@ -68,14 +68,22 @@ export const liveListingTtl = Duration.seconds(1)
 
 const byName = new Intl.Collator("en", { numeric: true })
 
+/**
+ * Which rooms a listing shows: `configured`, the rooms Galaxy knows (kind
+ * gxydb; /groups and /rooms by default), or `all`, meeting rooms too.
+ */
+export type ListedKinds = "configured" | "all"
+
+const listed = (kinds: ListedKinds) => (room: CatalogRow) => kinds === "all" || room.kind === "gxydb"
+
 export class RoomListings extends Context.Service<RoomListings, {
-  readonly groups: (withNumUsers: boolean) => Effect.Effect<ReadonlyArray<GroupEntry>, DatabaseUnavailable>
+  readonly groups: (withNumUsers: boolean, kinds: ListedKinds) => Effect.Effect<ReadonlyArray<GroupEntry>, DatabaseUnavailable>
   /** Every room with live sessions, sorted by description. */
-  readonly live: Effect.Effect<ReadonlyArray<LiveRoom>, DatabaseUnavailable>
-  /** One room of the catalog (users may be none); undefined when unknown or disabled. */
+  readonly live: (kinds: ListedKinds) => Effect.Effect<ReadonlyArray<LiveRoom>, DatabaseUnavailable>
+  /** One room of the catalog, of any kind (users may be none); undefined when unknown or disabled. */
   readonly room: (room: RoomId) => Effect.Effect<LiveRoom | undefined, DatabaseUnavailable>
   /** Every live room as JSON text, serialized once per listing (the same object until the listing changes). */
-  readonly liveJson: Effect.Effect<{ readonly json: string }, DatabaseUnavailable>
+  readonly liveJson: (kinds: ListedKinds) => Effect.Effect<{ readonly json: string }, DatabaseUnavailable>
   /** Forgets the cached /rooms listing (a session joined or left). */
   readonly membershipChanged: Effect.Effect<void>
 }>()("room-orchestrator/RoomListings") {
@@ -87,9 +95,9 @@ export class RoomListings extends Context.Service<RoomListings, {
     const sessions = yield* SessionStore
     const idOut = (id: RoomId) => roomIdOut(id, config.roomIdsAsStrings)
 
-    const groups = (withNumUsers: boolean) =>
+    const groups = (withNumUsers: boolean, kinds: ListedKinds) =>
       Effect.gen(function*() {
-        const rooms = yield* catalog.enabled
+        const rooms = (yield* catalog.enabled).filter(listed(kinds))
         const counts = withNumUsers ? yield* catalogStore.userCounts : new Map<number, { users: number; questions: boolean }>()
         return rooms.map((r): GroupEntry => ({
           ...roomFields(r, r.defaultGateway),
@@ -158,16 +166,27 @@ export class RoomListings extends Context.Service<RoomListings, {
         if (list === undefined) byRoom.set(row.room, [row])
         else list.push(row)
       }
-      const rooms: Array<LiveRoom> = []
+      const rooms: Array<{ readonly row: CatalogRow; readonly room: LiveRoom }> = []
       for (const [id, roomRows] of byRoom) {
-        const room = yield* catalog.find(id)
-        if (room !== undefined && !room.disabled) rooms.push(liveRoom(room, roomRows, assignments.get(id)))
+        const row = yield* catalog.find(id)
+        if (row !== undefined && !row.disabled) rooms.push({ row, room: liveRoom(row, roomRows, assignments.get(id)) })
       }
-      return rooms.sort((a, b) => byName.compare(a.description, b.description) || byName.compare(String(a.room), String(b.room)))
+      return rooms.sort(({ room: a }, { room: b }) => byName.compare(a.description, b.description) || byName.compare(String(a.room), String(b.room)))
     })
 
+    // Each kind's JSON is made once per listing, on its first reader.
     const [everyRoom, membershipChanged] = yield* Effect.cachedInvalidateWithTTL(
-      Effect.map(listing, (rooms) => ({ rooms, json: JSON.stringify(rooms) })),
+      Effect.map(listing, (rooms) => {
+        const views = new Map<ListedKinds, { readonly rooms: ReadonlyArray<LiveRoom>; readonly json: string }>()
+        return (kinds: ListedKinds) => {
+          let view = views.get(kinds)
+          if (view === undefined) {
+            const shown = rooms.filter(({ row }) => listed(kinds)(row)).map(({ room }) => room)
+            views.set(kinds, view = { rooms: shown, json: JSON.stringify(shown) })
+          }
+          return view
+        }
+      }),
       liveListingTtl
     )
 
@@ -182,9 +201,9 @@ export class RoomListings extends Context.Service<RoomListings, {
 
     return {
       groups,
-      live: Effect.map(everyRoom, ({ rooms }) => rooms),
+      live: (kinds) => Effect.map(everyRoom, (view) => view(kinds).rooms),
       room,
-      liveJson: everyRoom,
+      liveJson: (kinds) => Effect.map(everyRoom, (view) => view(kinds)),
       membershipChanged
     }
   }))

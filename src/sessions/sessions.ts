@@ -4,23 +4,28 @@
 // room that missed a change anyway.
 import { Clock, Context, Effect, Layer, Stream } from "effect"
 import { Config } from "../config.ts"
-import { type MediaPatch, type SessionInput, type SessionPlace, SessionStore, type SocketSessionInput } from "../db/sessionStore.ts"
+import { type MediaPatch, type SessionPlace, SessionStore, type SocketSessionInput } from "../db/sessionStore.ts"
 import { BadEvent, type DatabaseUnavailable, ProtocolError, type RoomUnavailable } from "../domain/errors.ts"
 import type { RoomId } from "../domain/room.ts"
 import type { RoomStatus, SessionChange } from "../rooms/messages.ts"
+import { countFieldNotes } from "../metrics/events.ts"
 import { RoomChanges } from "../rooms/changes.ts"
 import { RoomListings } from "../rooms/listings.ts"
 import { Rooms } from "../rooms/rooms.ts"
 import { Acknowledged, type SessionKey } from "./acknowledged.ts"
 import { makeKeepaliveBatch } from "./keepaliveBatch.ts"
-import { type ClosedFeed, closedFeed, type JanusEvent } from "./messages.ts"
+import { type ClosedFeed, closedFeed, type JanusEvent, toSessionInput, type UserSessionBody } from "./messages.ts"
 
 /** Why telling rooms failed: the database or a room did not answer. */
 export type Unavailable = DatabaseUnavailable | RoomUnavailable
 
 export class Sessions extends Context.Service<Sessions, {
-  /** A keepalive: upserts the session and tells its room. */
-  readonly keepalive: (input: SessionInput) => Effect.Effect<void, ProtocolError | Unavailable>
+  /**
+   * A keepalive of `user`: upserts the session and tells its room. Fields
+   * that do not identify the session are kept when storable, otherwise
+   * normalised or dropped (counted and logged), never refused.
+   */
+  readonly keepalive: (user: string, body: UserSessionBody) => Effect.Effect<void, ProtocolError | Unavailable>
   /**
    * Janus events: each videoroom leaving/kicked/unpublished closes the
    * sessions of its feed; answers how many closed. A batch with an unreadable
@@ -86,8 +91,10 @@ export class Sessions extends Context.Service<Sessions, {
     // A session its room already counts, in the same room: written in a
     // batch by its id; anything else (or a session closed meanwhile) takes
     // the full upsert and tells the room.
-    const keepalive = (input: SessionInput) =>
+    const keepalive = (user: string, body: UserSessionBody) =>
       Effect.gen(function*() {
+        const { input, notes } = toSessionInput(user, body)
+        yield* countFieldNotes(notes)
         // gxydb-api refuses a session without its feed id: nothing could close it.
         if (input.gatewayFeed === null || input.gatewayFeed === "") return yield* new ProtocolError({ reason: "rfid is empty" })
         const now = yield* Clock.currentTimeMillis
@@ -117,8 +124,9 @@ export class Sessions extends Context.Service<Sessions, {
     const tellAll = (places: ReadonlyArray<SessionPlace>) =>
       Effect.forEach(places, (p) => Effect.result(tell("left", p)), { concurrency: 16 })
 
-    const closeFeed = ({ feed, emitter }: ClosedFeed) =>
+    const closeFeed = ({ feed, emitter, notes }: ClosedFeed) =>
       Effect.gen(function*() {
+        yield* countFieldNotes(notes)
         const places = yield* store.closeByFeed(feed, emitter)
         for (const told of yield* tellAll(places)) if (told._tag === "Failure") return yield* Effect.fail(told.failure)
         return places.length

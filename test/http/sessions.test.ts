@@ -104,11 +104,9 @@ describe(`PUT /users/:id (${backend})`, () => {
         [user({ rfid: "" }), /^protocol error: rfid is empty$/],
         [user({ rfid: undefined }), /^protocol error: rfid is empty$/],
         [{ janus: "gxy1" }, /room: is required/],
-        [user({ camera: "yes" }), /camera/],
         [user({ session: -1 }), /session: must be a non-negative integer id/],
         [user({ room: "x y" }), /room: must be a positive integer or a string id/],
         [user({ room: 0 }), /room: must be a positive integer or a string id/],
-        [user({ country: "ISR" }), /country/],
         ["{oops", /not valid JSON/]
       ]
       for (const [body, message] of cases) {
@@ -175,7 +173,7 @@ describe(`POST /event and the drain grace (${backend})`, () => {
       const { api } = yield* serviceOnFreshDatabase({ SCALE: "true" })
       expectStatus(yield* api.put("/users/u1", user({ rfid: 801 })), 200)
       assert.match(expectStatus(yield* api.post("/event", "not json"), 400).error, /not valid JSON/)
-      assert.match(expectStatus(yield* api.post("/event", { type: "64" }), 400).error, /type/)
+      assert.match(expectStatus(yield* api.post("/event", [1, 2]), 400).error, /event|object|Expected/)
       const badId = { ...leaving(801, "gxy1"), event: { plugin: "janus.plugin.videoroom", data: { event: "leaving", id: { feed: 801 } } } }
       assert.match(expectStatus(yield* api.post("/event", badId), 400).error, /event\.data\.id: must be a feed id/)
       // a batch with one unreadable feed id is refused whole

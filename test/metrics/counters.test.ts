@@ -46,7 +46,7 @@ describe(`counters (${backend})`, () => {
       yield* pub.publish("gxydb/users/u7", { room: 2171, janus: "gxy1", session: 7, rfid: "u7-1" })
       yield* pub.publish("gxydb/users/u8", "not json")
       yield* pub.publish("janus/gxy2/status", { online: true })
-      yield* pub.publish("gxydb/events/gxy1", { type: "not a number" })
+      yield* pub.publish("gxydb/events/gxy1", "[1, 2]")
       const text = yield* eventually(base, (t) => sample(t, "mqtt_messages_total", { topic: "events", outcome: "dropped" }) === 1)
       assert.strictEqual(sample(text, "mqtt_messages_total", { topic: "users", outcome: "handled" }), 1)
       assert.strictEqual(sample(text, "mqtt_messages_total", { topic: "users", outcome: "dropped" }), 1)

@@ -1,0 +1,35 @@
+// Rooms created by their users (seed 003) live only as long as they are
+// used: one empty for MEETING_ROOM_TTL is removed with its history. One
+// sweep runs in the whole deployment (a cluster singleton).
+import { Clock, Duration, Effect, Schedule } from "effect"
+import { Singleton } from "effect/cluster"
+import { Config } from "../config.ts"
+import { Outage } from "../db/outage.ts"
+import { RoomCatalog } from "./catalog.ts"
+
+/** Removes the meeting rooms empty for MEETING_ROOM_TTL; answers how many. */
+export const sweepMeetingRooms = Effect.gen(function*() {
+  const config = yield* Config
+  const catalog = yield* RoomCatalog
+  const now = yield* Clock.currentTimeMillis
+  const removed = yield* catalog.removeIdleMeetings(new Date(now - config.meetingRoomTtl))
+  if (removed.length > 0) {
+    yield* Effect.logInfo("Removed empty meeting rooms").pipe(
+      Effect.annotateLogs({ rooms: removed.length, room_ids: removed.slice(0, 20).join(",") })
+    )
+  }
+  return removed.length
+})
+
+/** A tenth of the TTL, between 1 s and 5 min: a room goes at most that late. */
+export const meetingSweepInterval = (ttl: number) => Duration.millis(Math.min(Math.max(ttl / 10, 1_000), 300_000))
+
+export const MeetingRoomSweep = Singleton.make("room-orchestrator/MeetingRoomSweep", Effect.gen(function*() {
+  const config = yield* Config
+  const outage = yield* Outage
+  yield* sweepMeetingRooms.pipe(
+    Effect.catchTag("DatabaseUnavailable", outage.report),
+    Effect.catchCause((cause) => Effect.logWarning("Meeting room sweep failed", cause)),
+    Effect.repeat(Schedule.spaced(meetingSweepInterval(config.meetingRoomTtl)))
+  )
+}))
