@@ -22,7 +22,7 @@ import { InspectHandlers } from "./http/inspect.ts"
 import { ErrorBodies } from "./http/middleware.ts"
 import { OpsHandlers } from "./http/ops.ts"
 import { MeetingsHandlers } from "./http/meetings.ts"
-import { nodeServerLayer } from "./http/server.ts"
+import { listeningServer, nodeServerLayer } from "./http/server.ts"
 import { Cors, JsonBodies } from "./http/wire.ts"
 import { InspectPage, InspectStream } from "./inspect/routes.ts"
 import { loggingLayer } from "./logging.ts"
@@ -91,14 +91,12 @@ export const serviceLayer = (
   // The real-time channel attaches to the node server once the routes serve (it wraps their listeners).
   realtimeLayer.pipe(
     Layer.provideMerge(HttpRouter.serve(Routes(settings), { disableLogger: true, routerConfig, middleware: requestMetrics })),
-    Layer.provideMerge(nodeServerLayer({ requestTimeout: settings.requestTimeout }, {
-      host: settings.listen.host,
-      port: settings.listen.port,
-      gracefulShutdownTimeout
-    })),
+    Layer.provideMerge(nodeServerLayer({ host: settings.listen.host, port: settings.listen.port, gracefulShutdownTimeout })),
     // One authenticator for the routes and the channel.
     Layer.provide(authLayer),
     Layer.provide(servicesLayer(storageLayer(options.database ?? Database))),
+    // Listening before anything else starts: /health answers while the database is awaited.
+    Layer.provideMerge(listeningServer({ requestTimeout: settings.requestTimeout }, settings.listen)),
     Layer.provide(Config.layer(settings)),
     Layer.provide(Layer.succeed(CurrentMetrics, makeFamilies({ gateways: settings.availableJanusServers, clientFields }))),
     Layer.provide(options.logger ?? loggingLayer(settings.logFormat, settings.logLevel)),

@@ -3,6 +3,7 @@
 // address, stops start-up at once),
 // then run until SIGTERM/SIGINT. `--stop-with-parent` (what `npm start`
 // passes) also stops it when the process that started it dies.
+import "./stopSignal.ts"
 import { Result } from "effect"
 import { checkExposure, settingsFromEnvironment } from "./config.ts"
 

@@ -4,38 +4,26 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Cause, Duration, Effect, Exit, Layer } from "effect"
 import { serviceLayer } from "./app.ts"
 import type { Settings } from "./config.ts"
+import { signalReceived, stopRequested } from "./stopSignal.ts"
 import { loggingLayer } from "./logging.ts"
 
-export const run = (settings: Settings, options: { readonly stopWithParent?: boolean } = {}) => {
-  exitDeadline()
-  return Effect.logInfo("Starting room-orchestrator").pipe(
+export const run = (settings: Settings, options: { readonly stopWithParent?: boolean } = {}) =>
+  Effect.logInfo("Starting room-orchestrator").pipe(
     Effect.annotateLogs({ mode: settings.scale ? "scale" : "legacy", listen: `${settings.listen.host}:${settings.listen.port}` }),
     Effect.andThen(Layer.launch(serviceLayer(settings))),
+    // also a signal that came while the modules loaded, before any of this ran
+    Effect.raceFirst(signalled),
     (service) => options.stopWithParent ? Effect.raceFirst(service, parentGone(process.ppid)) : service,
     Effect.onInterrupt(() => Effect.logInfo("Stopped")),
     Effect.tapCause((cause) => Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError(messageOf(cause))),
     Effect.provide(loggingLayer(settings.logFormat, settings.logLevel)),
     (program) => NodeRuntime.runMain(program, { disableErrorReporting: true, teardown })
   )
-}
 
-/**
- * A stop that hangs (a dependency that never answers while it closes) must
- * not leave a process that serves nothing and holds its port: once signalled,
- * the process exits at the latest this long after, whatever is still open.
- */
-export const stopDeadline = Duration.seconds(20)
-
-const exitDeadline = () => {
-  const arm = (signal: string) => () => {
-    setTimeout(() => {
-      console.error(`Did not stop within ${Duration.format(stopDeadline)} of ${signal}; exiting`)
-      process.exit(1)
-    }, Duration.toMillis(stopDeadline)).unref()
-  }
-  process.once("SIGTERM", arm("SIGTERM"))
-  process.once("SIGINT", arm("SIGINT"))
-}
+const signalled = Effect.promise(stopRequested).pipe(
+  Effect.flatMap((signal) => Effect.logInfo("Stopping").pipe(Effect.annotateLogs({ signal }))),
+  Effect.andThen(Effect.interrupt)
+)
 
 const parentCheck = Duration.seconds(1)
 
@@ -55,6 +43,12 @@ export const messageOf = (cause: Cause.Cause<unknown>): string => {
   return typeof e === "object" && e !== null && "message" in e ? String(e.message) : String(e)
 }
 
-// A signal is a normal stop (0); anything else that ends the service is a failure (1).
-const teardown = <E, A>(exit: Exit.Exit<A, E>, onExit: (code: number) => void) =>
-  onExit(Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause) ? 0 : 1)
+// A signal is a normal stop (0); anything else that ends the service is a
+// failure (1). The process exits then, even when the signal came before the
+// runtime listened for it (it would otherwise wait for every timer and
+// socket a library left behind).
+const teardown = <E, A>(exit: Exit.Exit<A, E>, onExit: (code: number) => void) => {
+  const code = Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause) ? 0 : 1
+  if (signalReceived() !== undefined) process.exit(code)
+  onExit(code)
+}

@@ -3,7 +3,7 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer, Result } from "effect"
 import { Config, settingsFromEnvironment } from "../config.ts"
-import { Database } from "../db/database.ts"
+import { type Database, databaseLayer } from "../db/database.ts"
 import { loggingLayer } from "../logging.ts"
 import { messageOf } from "../service.ts"
 
@@ -15,7 +15,8 @@ export const runTool = <A, E>(program: Effect.Effect<A, E, Layer.Success<typeof 
   }
   const settings = decoded.success
   program.pipe(
-    Effect.provide(Database),
+    // a tool fails at once on a database that does not answer, with one line
+    Effect.provide(databaseLayer({ wait: false })),
     Effect.provide(Config.layer(settings)),
     Effect.catchCause((cause) =>
       Effect.andThen(Effect.logError(messageOf(cause)), Effect.sync(() => process.exit(1)))),

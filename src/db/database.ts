@@ -1,10 +1,13 @@
 // The database connection: a real Postgres when DATABASE_URL is set, the
-// embedded one otherwise, both behind the same SqlClient. Start-up fails
-// with one clear line when the database cannot be reached, never hangs.
+// embedded one otherwise, both behind the same SqlClient. A Postgres that
+// does not answer is waited for (the service answers /health meanwhile); an
+// embedded database that cannot be opened fails start-up with one line.
 import { PgClient } from "@effect/sql-pg"
-import { Context, Duration, Effect, Layer, Redacted, Schema } from "effect"
+import { Cause, Context, Duration, Effect, Exit, Layer, Option, Redacted, Schema, Scope } from "effect"
 import { SqlClient } from "effect/sql"
 import { Config } from "../config.ts"
+import { StartingUp } from "../startingUp.ts"
+import { reconnectDelay } from "../reconnect.ts"
 import { openEmbeddedDatabase } from "./embedded.ts"
 
 export class DatabaseUnreachable extends Schema.TaggedError<DatabaseUnreachable>()("DatabaseUnreachable", {
@@ -57,12 +60,41 @@ const connect = (info: DatabaseInfoShape, config: PgClient.PgPoolConfig) =>
     Layer.merge(Layer.succeed(DatabaseInfo, info))
   )
 
-/** A Postgres at `url`. */
-export const postgresLayer = (url: string, maxConnections = 10) =>
-  connect(
-    { mode: "postgres", location: describeUrl(url), fresh: false },
-    { url: Redacted.make(url), connectTimeout, maxConnections, applicationName: "room-orchestrator" }
-  )
+/**
+ * Start-up waits for a database that is not there yet (it starts after the
+ * service, or is being restarted) instead of giving up: one attempt after
+ * another, spaced as every reconnect is, each failure logged, and what it
+ * waits for shown to whoever asks the process meanwhile (/ready: 503).
+ */
+const waitingFor = (info: DatabaseInfoShape, connection: Layer.Layer<Layer.Success<ReturnType<typeof connect>>, DatabaseUnreachable>) =>
+  Layer.effectContext(Effect.gen(function*() {
+    const scope = yield* Effect.scope
+    const starting = yield* Effect.serviceOption(StartingUp)
+    for (let attempt = 1; ; attempt++) {
+      // each attempt in a scope of its own: a failed one leaves no pool behind
+      const tried = yield* Scope.fork(scope)
+      const exit = yield* Effect.exit(Layer.buildWithScope(connection, tried))
+      if (Exit.isSuccess(exit)) {
+        if (attempt > 1) yield* Effect.logInfo("Database reachable").pipe(Effect.annotateLogs({ location: info.location, attempts: attempt }))
+        return exit.value
+      }
+      yield* Scope.close(tried, exit)
+      const failure = Cause.squash(exit.cause)
+      if (!(failure instanceof DatabaseUnreachable)) return yield* Effect.failCause(exit.cause)
+      if (Option.isSome(starting)) yield* starting.value.waitingFor(`database unavailable (postgres at ${info.location}): ${failure.message.replace(/^Cannot reach the database at \S+: /, "")}`)
+      yield* Effect.logWarning("Waiting for the database").pipe(
+        Effect.annotateLogs({ location: info.location, reason: failure.message, attempt, next_attempt_in: `${reconnectDelay(attempt)}ms` })
+      )
+      yield* Effect.sleep(Duration.millis(reconnectDelay(attempt)))
+    }
+  }))
+
+/** A Postgres at `url`; unless `wait` is false, start-up waits for it while it does not answer. */
+export const postgresLayer = (url: string, maxConnections = 10, wait = true) => {
+  const info: DatabaseInfoShape = { mode: "postgres", location: describeUrl(url), fresh: false }
+  const connection = connect(info, { url: Redacted.make(url), connectTimeout, maxConnections, applicationName: "room-orchestrator" })
+  return wait ? waitingFor(info, connection) : connection
+}
 
 /** The embedded database in `dataDir`, served over loopback to one client connection. */
 export const embeddedLayer = (dataDir: string) =>
@@ -77,8 +109,12 @@ export const embeddedLayer = (dataDir: string) =>
     )
   }))
 
-/** The database the settings name. */
-export const Database = Layer.unwrap(Effect.gen(function*() {
-  const config = yield* Config
-  return config.databaseUrl === undefined ? embeddedLayer(config.dataDir) : postgresLayer(config.databaseUrl)
-}))
+/** The database the settings name; `wait`: a Postgres that does not answer yet is waited for (the service) or fails at once (the tools). */
+export const databaseLayer = (options: { readonly wait: boolean }) =>
+  Layer.unwrap(Effect.gen(function*() {
+    const config = yield* Config
+    return config.databaseUrl === undefined ? embeddedLayer(config.dataDir) : postgresLayer(config.databaseUrl, 10, options.wait)
+  }))
+
+/** The service's database: waited for while it does not answer. */
+export const Database = databaseLayer({ wait: true })

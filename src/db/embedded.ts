@@ -3,7 +3,7 @@
 // the embedded and a real database: one code path, one set of SQL.
 import { PGlite } from "@electric-sql/pglite"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
-import { Effect, Schema } from "effect"
+import { Duration, Effect, Schema } from "effect"
 import { existsSync, mkdirSync } from "node:fs"
 import { join, resolve } from "node:path"
 
@@ -19,6 +19,19 @@ export interface EmbeddedDatabase {
   readonly dataDir: string
 }
 
+// A close that hangs (a client cut off mid-handshake by a stop during
+// start-up keeps the socket server waiting) must not hold the stop: it gets
+// a few seconds, then the process goes on stopping.
+const closeTimeout = Duration.seconds(3)
+const closing = (what: string, close: () => Promise<unknown>) =>
+  Effect.promise(close).pipe(
+    Effect.timeoutOrElse({
+      duration: closeTimeout,
+      orElse: () => Effect.logWarning("Gave up waiting for a close").pipe(Effect.annotateLogs({ what, after: Duration.format(closeTimeout) }))
+    }),
+    Effect.ignore
+  )
+
 /** Opens PGlite in `dataDir` and serves it on 127.0.0.1 (a free port) until the scope closes. */
 export const openEmbeddedDatabase = (dataDir: string) =>
   Effect.gen(function*() {
@@ -32,7 +45,7 @@ export const openEmbeddedDatabase = (dataDir: string) =>
         },
         catch: (cause) => new EmbeddedDatabaseError({ message: `Cannot open the embedded database in DATA_DIR=${dir}: ${String(cause)}` })
       }),
-      (db) => Effect.promise(() => db.close()).pipe(Effect.ignore)
+      (db) => closing("the embedded database", () => db.close())
     )
     const server = yield* Effect.acquireRelease(
       Effect.tryPromise({
@@ -43,7 +56,7 @@ export const openEmbeddedDatabase = (dataDir: string) =>
         },
         catch: (cause) => new EmbeddedDatabaseError({ message: `Cannot serve the embedded database: ${String(cause)}` })
       }),
-      (server) => Effect.promise(() => server.stop()).pipe(Effect.ignore)
+      (server) => closing("the embedded database's socket", () => server.stop())
     )
     const address = server.getServerConn()
     const port = Number(address.split(":").pop())

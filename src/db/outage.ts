@@ -1,18 +1,38 @@
-// A database outage as operators see it: one log line per second at most,
-// naming what failed and why, never a stack trace per request.
-import { Clock, Context, Effect, Layer } from "effect"
+// A database outage as operators and clients see it: one log line per
+// second at most, naming what failed and why, never a stack trace per
+// request; and whether the database answers right now, so that a caller
+// kept waiting on something that needs it (a room whose host lost its shard
+// lock while the database was away) is answered 503 at once instead.
+import { Clock, Context, Duration, Effect, Layer } from "effect"
+import { SqlClient } from "effect/sql"
 import type { DatabaseUnavailable } from "../domain/errors.ts"
 
 /** Lines about one outage are at most this far apart. */
 const quiet = 1_000
 
+/** How long one answer to "does the database answer?" is reused. */
+const reachableFor = Duration.millis(500)
+/** How long that question waits for its answer. */
+const probeTimeout = Duration.seconds(1)
+
 export class Outage extends Context.Service<Outage, {
   /** Logs the failure unless another was logged less than a second ago. */
   readonly report: (e: DatabaseUnavailable) => Effect.Effect<void>
+  /** Whether the database answers a trivial query now (asked at most twice a second, whoever asks). */
+  readonly reachable: Effect.Effect<boolean>
 }>()("room-orchestrator/Outage") {
-  static readonly layer = Layer.sync(Outage, () => {
+  static readonly layer = Layer.effect(Outage, Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
     let last = Number.NEGATIVE_INFINITY
     let suppressed = 0
+    const reachable = yield* Effect.cachedWithTTL(
+      sql`SELECT 1`.pipe(
+        Effect.timeout(probeTimeout),
+        Effect.as(true),
+        Effect.catchCause(() => Effect.succeed(false))
+      ),
+      reachableFor
+    )
     return {
       report: (e) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) => {
@@ -21,7 +41,8 @@ export class Outage extends Context.Service<Outage, {
           last = now
           suppressed = 0
           return Effect.logWarning("Database unavailable").pipe(Effect.annotateLogs(fields))
-        })
+        }),
+      reachable
     }
-  })
+  }))
 }

@@ -2,9 +2,10 @@
 // receive a request) and the JSON answers to what it refuses before any route
 // sees it — 431 for oversized headers or URL, 408 for a request too slow.
 import { NodeHttpServer } from "@effect/platform-node"
-import { Context, type Duration, Effect, Layer } from "effect"
-import { createServer, type Server } from "node:http"
+import { Context, type Duration, Effect, Layer, Schema } from "effect"
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { Duplex } from "node:stream"
+import { StartingUp } from "../startingUp.ts"
 
 /** Node's default limit on the request line plus headers. */
 export const maxHeaderBytes = 16 * 1024
@@ -69,12 +70,71 @@ export const httpServer = (options: { readonly requestTimeout: number }): Server
 /** The node server itself, for what shares its port beside the router (the real-time channel). */
 export class NodeServer extends Context.Service<NodeServer, Server>()("room-orchestrator/NodeServer") {}
 
-/** The Effect HTTP server on a node server of ours, and that node server. */
-export const nodeServerLayer = (
-  options: { readonly requestTimeout: number },
-  listen: { readonly host: string; readonly port: number; readonly gracefulShutdownTimeout: Duration.Input }
-) =>
-  Layer.unwrap(Effect.sync(() => {
+/** The address cannot be listened on (in use, not this machine's, not permitted). */
+export class ListenFailed extends Schema.TaggedError<ListenFailed>()("ListenFailed", { message: Schema.String }) {}
+
+const listenProblem = (error: Error & { code?: string }, address: string) => {
+  switch (error.code) {
+    case "EADDRINUSE":
+      return `Cannot listen on ${address}: the address is already in use (another process listens there; set LISTEN_ADDRESS)`
+    case "EADDRNOTAVAIL":
+      return `Cannot listen on ${address}: the host is not an address of this machine (set LISTEN_ADDRESS)`
+    case "EACCES":
+      return `Cannot listen on ${address}: permission denied (ports below 1024 need privileges; set LISTEN_ADDRESS)`
+    default:
+      return `Cannot listen on ${address}: ${error.message}`
+  }
+}
+
+const healthPaths = new Set(["/health", "/health_check"])
+
+/**
+ * The node server, listening from the start of start-up (a port in use is
+ * one clear line at once, and a load balancer sees the process alive while
+ * it waits for its database): until the routes serve, /health answers 200
+ * and everything else a JSON 503 saying what start-up waits for. The
+ * routes' own listener replaces that answer the moment it is installed.
+ */
+export const listeningServer = (options: { readonly requestTimeout: number }, listen: { readonly host: string; readonly port: number }) =>
+  Layer.effectContext(Effect.gen(function*() {
     const server = httpServer(options)
-    return Layer.merge(Layer.succeed(NodeServer, server), NodeHttpServer.layer(() => server, listen))
+    let waiting = "starting"
+    const early = (request: IncomingMessage, response: ServerResponse) => {
+      const path = (request.url ?? "/").split("?")[0]!
+      const [status, body] = healthPaths.has(path) ? [200, { status: "ok" }] : [503, { error: `starting: ${waiting}` }]
+      // the header tells a client (and the tests) this is the answer of a process still starting
+      response.writeHead(status, { "content-type": "application/json", "x-starting": "true", ...(status === 503 ? { "retry-after": "2" } : {}) })
+      response.end(JSON.stringify(body))
+    }
+    server.on("request", early)
+    server.on("newListener", (event, listener) => {
+      if (event === "request" && listener !== early) server.off("request", early)
+    })
+    const address = `${listen.host}:${listen.port}`
+    yield* Effect.acquireRelease(
+      Effect.callback<void, ListenFailed>((resume) => {
+        const failed = (error: Error) => resume(Effect.fail(new ListenFailed({ message: listenProblem(error, address) })))
+        server.once("error", failed)
+        server.listen(listen.port, listen.host, () => {
+          server.off("error", failed)
+          resume(Effect.void)
+        })
+      }),
+      () => Effect.callback<void>((resume) => (server.listening ? void server.close(() => resume(Effect.void)) : resume(Effect.void)))
+    )
+    // The HTTP layer listens on the server it is given: this one listens already.
+    const listenAgain = server.listen.bind(server)
+    server.listen = ((...args: Array<unknown>) => {
+      if (!server.listening) return listenAgain(...(args as Parameters<Server["listen"]>))
+      const done = args.find((a) => typeof a === "function") as (() => void) | undefined
+      if (done !== undefined) queueMicrotask(done)
+      return server
+    }) as Server["listen"]
+    return Context.make(NodeServer, server).pipe(
+      Context.add(StartingUp, { waitingFor: (reason) => Effect.sync(() => void (waiting = reason)) })
+    )
   }))
+
+/** The Effect HTTP server on the node server that listens already. */
+export const nodeServerLayer = (listen: { readonly host: string; readonly port: number; readonly gracefulShutdownTimeout: Duration.Input }) =>
+  Layer.unwrap(Effect.map(NodeServer, (server: Server) => NodeHttpServer.layer(() => server, listen)))

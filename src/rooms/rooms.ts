@@ -1,13 +1,21 @@
 // Rooms: how the rest of the service talks to Room entities. Every call has
 // a deadline; a room that does not answer in time is reported unavailable
 // (a 503 for clients) instead of leaving the caller waiting.
-import { Context, Duration, Effect, Layer } from "effect"
+import { Context, Duration, Effect, Layer, Schedule } from "effect"
+import { Outage } from "../db/outage.ts"
 import { DatabaseUnavailable, NoGatewayAvailable, RoomNotFound, RoomUnavailable } from "../domain/errors.ts"
 import type { RoomId } from "../domain/room.ts"
 import { Room, type RoomStatus, type SessionChange } from "./messages.ts"
 
 /** How long a caller waits for a room before answering 503: longer than the takeover of a killed process's rooms. */
 export const roomCallTimeout = Duration.seconds(10)
+
+/**
+ * A room that has not answered after this long is waited for only while the
+ * database answers: without it no process can hold the room's shard or
+ * commit its step, so the caller gets a 503 at once, not after the timeout.
+ */
+const databaseCheckAfter = Duration.millis(250)
 
 export type RoomFailure = RoomNotFound | RoomUnavailable | DatabaseUnavailable
 
@@ -33,10 +41,19 @@ const isDomainFailure = (e: unknown): e is RoomNotFound | NoGatewayAvailable | D
 const makeRooms = (timeout: Duration.Duration) =>
   Effect.gen(function*() {
     const client = yield* Room.client
+    const outage = yield* Outage
+
+    const databaseAway = (room: RoomId) =>
+      Effect.sleep(databaseCheckAfter).pipe(
+        Effect.andThen(outage.reachable),
+        Effect.repeat({ while: (up) => up, schedule: Schedule.spaced(databaseCheckAfter) }),
+        Effect.andThen(Effect.fail(new DatabaseUnavailable({ operation: `room ${room}`, reason: "the database does not answer" })))
+      )
 
     // Domain errors pass through; a timeout or a cluster failure becomes RoomUnavailable.
     const guard = <A, E>(room: RoomId, call: Effect.Effect<A, E>) =>
       call.pipe(
+        Effect.raceFirst(databaseAway(room)),
         Effect.timeoutOrElse({
           duration: timeout,
           orElse: () => Effect.fail(new RoomUnavailable({ room, message: `room ${room} did not answer within ${Duration.format(timeout)}` }))

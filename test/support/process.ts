@@ -45,16 +45,23 @@ export const startNpmScript = (script: string, env: Record<string, string>): Ser
   return watch(child)
 }
 
-/** Polls `url` until it answers (any status) or `timeoutMs` passes. */
-export const waitForHttp = async (url: string, timeoutMs: number, service?: ServiceProcess): Promise<Response> => {
+/**
+ * Polls `url` until the service answers it (any status) or `timeoutMs`
+ * passes. A process still starting answers too (/health 200, anything else
+ * 503, marked `x-starting`): that counts only with `{ starting: true }`.
+ */
+export const waitForHttp = async (url: string, timeoutMs: number, service?: ServiceProcess, options: { readonly starting?: boolean } = {}): Promise<Response> => {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     try {
-      return await fetch(url)
+      const response = await fetch(url)
+      if (options.starting === true || response.headers.get("x-starting") === null) return response
+      await response.body?.cancel()
     } catch {
-      if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms\n${service?.output() ?? ""}`)
-      await new Promise((r) => setTimeout(r, 100))
+      // not listening yet
     }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms\n${service?.output() ?? ""}`)
+    await new Promise((r) => setTimeout(r, 100))
   }
 }
 
