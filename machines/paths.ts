@@ -144,7 +144,7 @@ export const lifecyclePaths = (delays: Delays): { readonly paths: ReadonlyArray<
 }
 
 /** Which of the machine's transitions (each candidate of each event of each state) the paths take. */
-const coverageOf = (machine: ReturnType<typeof configuredMachine>, paths: ReadonlyArray<LifecyclePath>): Coverage => {
+export const coverageOf = (machine: ReturnType<typeof configuredMachine>, paths: ReadonlyArray<LifecyclePath>): Coverage => {
   const all = new Map<unknown, string>()
   for (const [key, node] of Object.entries(machine.root.states)) {
     for (const [event, candidates] of node.transitions) {

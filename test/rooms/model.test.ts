@@ -179,7 +179,7 @@ const runPath = (path: LifecyclePath) =>
     }
   })
 
-describe(`room lifecycle, model-based from the machine (${backend})`, () => {
+describe(`runtime and interpreter agree with the machine along every path (${backend})`, () => {
   it("covers every transition of the machine", () => {
     assert.deepStrictEqual(coverage.missing, [])
     assert.strictEqual(coverage.covered, coverage.total)
