@@ -96,7 +96,7 @@ export const serviceLayer = (
     Layer.provide(authLayer),
     Layer.provide(servicesLayer(storageLayer(options.database ?? Database))),
     // Listening before anything else starts: /health answers while the database is awaited.
-    Layer.provideMerge(listeningServer({ requestTimeout: settings.requestTimeout }, settings.listen)),
+    Layer.provideMerge(listeningServer(settings, settings.listen)),
     Layer.provide(Config.layer(settings)),
     Layer.provide(Layer.succeed(CurrentMetrics, makeFamilies({ gateways: settings.availableJanusServers, clientFields }))),
     Layer.provide(options.logger ?? loggingLayer(settings.logFormat, settings.logLevel)),

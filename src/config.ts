@@ -19,6 +19,26 @@ export interface RegionPool {
 export interface Settings {
   readonly listen: { readonly host: string; readonly port: number }
   readonly requestTimeout: number
+  /** A request's headers must arrive within this long; a connection silent that long is closed. */
+  readonly headersTimeout: number
+  /** A kept-alive connection idle this long is closed. */
+  readonly keepAliveTimeout: number
+  /** Open connections one process takes; beyond, new ones are refused at once. Undefined: from the open-files limit. */
+  readonly maxConnections: number | undefined
+  /** Failed logins one source address may make per minute; beyond, 429 without checking the password. */
+  readonly loginFailuresPerMinute: number
+  /** Live sessions one user id may hold; a new one beyond closes the oldest. */
+  readonly maxSessionsPerUser: number
+  /** A real-time connection that has not shown a token this long after connecting is closed. */
+  readonly realtimeAuthTimeout: number
+  /** Events one real-time connection may send per second (twice that in a burst). */
+  readonly realtimeEventsPerSecond: number
+  /** Events of one real-time connection waiting to be handled; beyond, refused. */
+  readonly realtimeQueue: number
+  /** The largest MQTT message handled, in bytes. */
+  readonly mqttMaxMessage: number
+  /** The most Janus events one MQTT message may carry. */
+  readonly mqttMaxBatch: number
   readonly databaseUrl: string | undefined
   readonly dataDir: string
   readonly seed: "demo" | "none"
@@ -57,6 +77,8 @@ export interface Settings {
   /** Set: this process is one runner of a cluster (several processes on one Postgres). */
   readonly clusterRunnerAddress: RunnerAddressSetting | undefined
   readonly clusterListenAddress: { readonly host: string; readonly port: number } | undefined
+  /** `trusted`: the runner port may listen beyond loopback (a private network the operator vouches for). */
+  readonly clusterNetwork: "trusted" | undefined
   readonly clusterShards: number
   readonly clusterLockExpiration: number
   readonly clusterLockRefresh: number
@@ -70,9 +92,9 @@ export interface Settings {
   readonly otelServiceName: string
 }
 
-/** Where other processes reach this one's runner; no host: this machine's own address. */
+/** Where other processes reach this one's runner; `auto`: this machine's own (first non-loopback) address. */
 export interface RunnerAddressSetting {
-  readonly host: string | undefined
+  readonly host: string | "auto"
   readonly port: number
 }
 
@@ -110,6 +132,16 @@ const integer = (min: number): Parse<number> => (text) => {
   const n = Number(text)
   if (!Number.isSafeInteger(n)) return { reason: "too large" }
   return n >= min ? n : { reason: `must be at least ${min}` }
+}
+
+/** Bytes: a number, or with KiB / MiB. */
+const size = (min: number): Parse<number> => (text) => {
+  const m = /^(\d+)\s*(B|KiB|MiB)?$/i.exec(text)
+  if (!m) return { reason: "not a size" }
+  const unit = (m[2] ?? "B").toLowerCase()
+  const n = Number(m[1]) * (unit === "mib" ? 1024 * 1024 : unit === "kib" ? 1024 : 1)
+  if (!Number.isSafeInteger(n)) return { reason: "too large" }
+  return n >= min ? n : { reason: `must be at least ${min} bytes` }
 }
 
 const duration = (min: number): Parse<number> => (text) => {
@@ -159,8 +191,9 @@ const runnerAddress: Parse<RunnerAddressSetting> = (text) => {
   const port = Number(m[2])
   if (port < 1 || port > 65535) return { reason: "port out of range" }
   const host = m[1]!.replace(/^\[(.*)\]$/, "$1")
-  if (host === "0.0.0.0" || host === "::") return { reason: "not an address other processes can dial (leave the host out for this machine's own)" }
-  return { host: host === "" ? undefined : host, port }
+  if (host === "0.0.0.0" || host === "::") return { reason: "not an address other processes can dial (auto:PORT for this machine's own)" }
+  // a port alone stays on this machine, as a bind should unless told otherwise
+  return { host: host === "" ? "127.0.0.1" : host, port }
 }
 
 const httpUrl: Parse<string> = (text) => {
@@ -264,6 +297,16 @@ export const defaultJanusServers = Array.from({ length: 12 }, (_, i) => `gxy${i 
 const variables = {
   listen: variable(["LISTEN_ADDRESS"], "127.0.0.1:8081", "host:port, e.g. 127.0.0.1:8081 or :8081", listenAddress),
   requestTimeout: variable(["REQUEST_TIMEOUT"], "30s", "a duration ≥ 1s, e.g. 30s", duration(1_000)),
+  headersTimeout: variable(["HEADERS_TIMEOUT"], "10s", "a duration ≥ 1s, e.g. 10s", duration(1_000)),
+  keepAliveTimeout: variable(["KEEP_ALIVE_TIMEOUT"], "5s", "a duration ≥ 100ms, e.g. 5s", duration(100)),
+  maxConnections: variable(["MAX_CONNECTIONS"], "", "an integer ≥ 16 (default: the open-files limit less 512)", integer(16)),
+  loginFailuresPerMinute: variable(["LOGIN_FAILURES_PER_MINUTE"], "20", "an integer ≥ 1 (per source address)", integer(1)),
+  maxSessionsPerUser: variable(["MAX_SESSIONS_PER_USER"], "8", "an integer ≥ 1", integer(1)),
+  realtimeAuthTimeout: variable(["REALTIME_AUTH_TIMEOUT"], "10s", "a duration ≥ 100ms, e.g. 10s", duration(100)),
+  realtimeEventsPerSecond: variable(["REALTIME_EVENTS_PER_SECOND"], "20", "an integer ≥ 1", integer(1)),
+  realtimeQueue: variable(["REALTIME_QUEUE"], "32", "an integer ≥ 1", integer(1)),
+  mqttMaxMessage: variable(["MQTT_MAX_MESSAGE"], "1MiB", "a size, e.g. 1MiB or 65536", size(1_024)),
+  mqttMaxBatch: variable(["MQTT_MAX_BATCH"], "1000", "an integer ≥ 1 (Janus events per message)", integer(1)),
   databaseUrl: variable(["DATABASE_URL", "DB_URL"], "", "postgres://user:password@host:port/database", postgresUrl, true),
   dataDir: variable(["DATA_DIR"], "./data", "a directory path", (t) => (t === "" ? { reason: "empty" } : t)),
   seed: variable(["SEED"], "demo", "demo or none", oneOf("demo", "none")),
@@ -297,8 +340,14 @@ const variables = {
   authJwksCooldown: variable(["AUTH_JWKS_COOLDOWN"], "30s", "a duration, e.g. 30s", duration(0)),
   servicePassword: variable(["SERVICE_PASSWORD"], "", "the password of the user `service`", (t) => t, true),
   metricsAuth: variable(["METRICS_AUTH"], "false", "true or false", boolean),
-  clusterRunnerAddress: variable(["CLUSTER_RUNNER_ADDRESS"], "", "host:port other processes reach this one at, or :port for this machine's own address", runnerAddress),
+  clusterRunnerAddress: variable(
+    ["CLUSTER_RUNNER_ADDRESS"],
+    "",
+    "host:port other processes reach this one at, auto:port for this machine's own address, or :port for loopback",
+    runnerAddress
+  ),
   clusterListenAddress: variable(["CLUSTER_LISTEN_ADDRESS"], "", "host:port the runner listens on, e.g. 0.0.0.0:34431", listenAddress),
+  clusterNetwork: variable(["CLUSTER_NETWORK"], "", "trusted (the runner port may listen beyond loopback), or unset", oneOf("trusted")),
   clusterShards: variable(["CLUSTER_SHARDS"], "300", "an integer ≥ 1, the same on every process", integer(1)),
   clusterLockExpiration: variable(["CLUSTER_LOCK_EXPIRATION"], "5s", "a duration ≥ 1s, e.g. 5s", duration(1_000)),
   clusterLockRefresh: variable(["CLUSTER_LOCK_REFRESH"], "1s", "a duration ≥ 100ms, e.g. 1s", duration(100)),
@@ -488,13 +537,27 @@ export const isLoopback = (host: string): boolean =>
  * Secure by default: without any authentication setting the service serves
  * only this machine; on any other address it refuses to start.
  */
-export const checkExposure = (s: Settings): Result.Result<Settings, ConfigError> =>
-  authMode(s) === "unset" && !isLoopback(s.listen.host)
-    ? settingFailure(
+export const checkExposure = (s: Settings): Result.Result<Settings, ConfigError> => {
+  if (authMode(s) === "unset" && !isLoopback(s.listen.host)) {
+    return settingFailure(
       "AUTH",
       `Refusing to listen on ${s.listen.host}:${s.listen.port} without authentication: set AUTH_ISSUER (OIDC) or AUTH_JWT_SECRET (HS256), or AUTH=none to run open on purpose`
     )
-    : Result.succeed(s)
+  }
+  const runner = runnerListenHost(s)
+  if (runner !== undefined && !isLoopback(runner) && s.clusterNetwork !== "trusted") {
+    return settingFailure(
+      "CLUSTER_NETWORK",
+      `Refusing to open the cluster's runner port on ${runner === "auto" ? "this machine's address" : runner} (CLUSTER_RUNNER_ADDRESS / CLUSTER_LISTEN_ADDRESS): ` +
+        "other processes talk to it without authentication. Put the runners on a private network and set CLUSTER_NETWORK=trusted, or give only a port (:PORT) to stay on this machine"
+    )
+  }
+  return Result.succeed(s)
+}
+
+/** The host the cluster's runner port listens on (`auto`: this machine's own address); undefined with one process. */
+export const runnerListenHost = (s: Settings): string | undefined =>
+  s.clusterRunnerAddress === undefined ? undefined : s.clusterListenAddress?.host ?? s.clusterRunnerAddress.host
 
 /** The decoded settings, as a service. */
 export class Config extends Context.Service<Config, Settings>()("room-orchestrator/Config") {

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Result } from "effect"
-import { decodeSettings } from "../src/config.ts"
+import { checkExposure, decodeSettings } from "../src/config.ts"
 import { parseGoDuration } from "../src/duration.ts"
 
 const failure = (env: Record<string, string>) => {
@@ -113,4 +113,37 @@ describe("Go durations", () => {
   ])("%s is %d ms", (text, ms) => assert.strictEqual(parseGoDuration(text), ms))
 
   it.each(["", "30", "1x", "s", "1h 30m", "-1s", "1.2.3s"])("refuses %j", (text) => assert.strictEqual(parseGoDuration(text), undefined))
+})
+
+describe("limits and the cluster's runner port", () => {
+  it("the limits of SPEC §14 have their defaults", () => {
+    const s = settings({})
+    assert.strictEqual(s.headersTimeout, 10_000)
+    assert.strictEqual(s.keepAliveTimeout, 5_000)
+    assert.strictEqual(s.maxConnections, undefined)
+    assert.strictEqual(s.maxSessionsPerUser, 8)
+    assert.strictEqual(s.realtimeAuthTimeout, 10_000)
+    assert.strictEqual(s.mqttMaxMessage, 1024 * 1024)
+    assert.strictEqual(s.mqttMaxBatch, 1000)
+    assert.strictEqual(s.meetingRoomTtl, 24 * 3600 * 1000)
+    assert.strictEqual(settings({ MQTT_MAX_MESSAGE: "64KiB" }).mqttMaxMessage, 65_536)
+    assert.include(failure({ MQTT_MAX_MESSAGE: "lots" }).message, "Invalid MQTT_MAX_MESSAGE=\"lots\": not a size")
+  })
+
+  const cluster = { DATABASE_URL: "postgres://postgres@127.0.0.1:5432/x" }
+  const exposure = (env: Record<string, string>) => Result.flatMap(decodeSettings({ ...cluster, ...env }), checkExposure)
+
+  it("a port alone keeps the runner on loopback; another address needs CLUSTER_NETWORK=trusted", () => {
+    const local = exposure({ CLUSTER_RUNNER_ADDRESS: ":34431" })
+    assert.isTrue(Result.isSuccess(local))
+    assert.deepStrictEqual(Result.getOrThrow(local).clusterRunnerAddress, { host: "127.0.0.1", port: 34431 })
+    for (const env of [{ CLUSTER_RUNNER_ADDRESS: "10.0.0.5:34431" }, { CLUSTER_RUNNER_ADDRESS: "auto:34431" }, { CLUSTER_RUNNER_ADDRESS: ":34431", CLUSTER_LISTEN_ADDRESS: "0.0.0.0:34431" }]) {
+      const refused = exposure(env)
+      assert.isTrue(Result.isFailure(refused), JSON.stringify(env))
+      const e = (refused as Result.Failure<unknown, { variable: string; message: string }>).failure
+      assert.strictEqual(e.variable, "CLUSTER_NETWORK")
+      assert.match(e.message, /Refusing to open the cluster's runner port .* set CLUSTER_NETWORK=trusted/)
+      assert.isTrue(Result.isSuccess(exposure({ ...env, CLUSTER_NETWORK: "trusted" })), JSON.stringify(env))
+    }
+  })
 })

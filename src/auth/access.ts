@@ -37,6 +37,26 @@ export const Unauthorized = UnauthorizedError.pipe(
   })
 )
 
+/** Too many failed logins from one address for one user name. */
+export class TooManyRequestsError extends Schema.Error<TooManyRequestsError>("TooManyRequests")({
+  error: Schema.String,
+  retryAfter: Schema.Number
+}) {}
+
+/** 429 `{"error"}` with `Retry-After`. */
+export const TooManyRequests = TooManyRequestsError.pipe(
+  HttpApiSchema.encodeToWithHeaders({
+    body: Schema.Struct({ error: Schema.String }).annotate({
+      httpApiStatus: 429,
+      description: "Too many failed logins from this address for this user name; the password is not checked until Retry-After seconds pass"
+    }),
+    headers: { "retry-after": Schema.NumberFromString }
+  }, {
+    decode: ({ body, headers }) => new TooManyRequestsError({ error: body.error, retryAfter: headers["retry-after"] }),
+    encode: (e) => ({ body: { error: e.error }, headers: { "retry-after": e.retryAfter } })
+  })
+)
+
 export class Forbidden extends Schema.Error<Forbidden>("Forbidden")({ error: Schema.String }, {
   httpApiStatus: 403,
   description: "A valid credential without the role this route needs"
@@ -60,29 +80,29 @@ const basic = HttpApiSecurity.basic.pipe(
 /** Client routes: any `gxy_*` realm role, or the service user. */
 export class ClientAccess extends HttpApiMiddleware.Service<ClientAccess, { provides: CurrentPrincipal }>()(
   "room-orchestrator/ClientAccess",
-  { security: { bearer, basic }, error: [Unauthorized, Forbidden, ServiceUnavailable] }
+  { security: { bearer, basic }, error: [Unauthorized, Forbidden, TooManyRequests, ServiceUnavailable] }
 ) {}
 
 /** Changing a room's flags (gxydb-api's PUT /rooms/:id): `gxy_shidur`, an admin role, or the service user. */
 export class ShidurAccess extends HttpApiMiddleware.Service<ShidurAccess, { provides: CurrentPrincipal }>()(
   "room-orchestrator/ShidurAccess",
-  { security: { bearer, basic }, error: [Unauthorized, Forbidden, ServiceUnavailable] }
+  { security: { bearer, basic }, error: [Unauthorized, Forbidden, TooManyRequests, ServiceUnavailable] }
 ) {}
 
 /** Admin routes: `gxy_admin` or `gxy_root`, or the service user. */
 export class AdminAccess extends HttpApiMiddleware.Service<AdminAccess, { provides: CurrentPrincipal }>()(
   "room-orchestrator/AdminAccess",
-  { security: { bearer, basic }, error: [Unauthorized, Forbidden, ServiceUnavailable] }
+  { security: { bearer, basic }, error: [Unauthorized, Forbidden, TooManyRequests, ServiceUnavailable] }
 ) {}
 
 /** POST /event: the posting gateway's events credentials, or the service user. */
 export class GatewayAccess extends HttpApiMiddleware.Service<GatewayAccess, { provides: CurrentPrincipal }>()(
   "room-orchestrator/GatewayAccess",
-  { security: { basic }, error: [Unauthorized, ServiceUnavailable] }
+  { security: { basic }, error: [Unauthorized, TooManyRequests, ServiceUnavailable] }
 ) {}
 
 /** GET /servers: open, or admin access with METRICS_AUTH=true (the rule of /metrics). */
 export class MetricsAccess extends HttpApiMiddleware.Service<MetricsAccess>()(
   "room-orchestrator/MetricsAccess",
-  { security: { bearer, basic }, error: [Unauthorized, Forbidden, ServiceUnavailable] }
+  { security: { bearer, basic }, error: [Unauthorized, Forbidden, TooManyRequests, ServiceUnavailable] }
 ) {}

@@ -2,9 +2,11 @@
 // route: Bearer tokens for people, Basic `service:<SERVICE_PASSWORD>` for
 // machine clients, Basic `<gateway>:<events password>` for gateways posting
 // events. With authentication off every caller is `anonymous`.
-import { Context, Effect, Layer, Result, Schema } from "effect"
+import { Clock, Context, Effect, Layer, Result, Schema } from "effect"
 import { authMode, checkExposure, Config, isLoopback } from "../config.ts"
 import type { DatabaseUnavailable } from "../domain/errors.ts"
+import { countLogin } from "../metrics/events.ts"
+import { LoginThrottle } from "./loginThrottle.ts"
 import { Passwords } from "./passwords.ts"
 import { type Access, missingRole, permits, type Principal } from "./principal.ts"
 import { type IdentityProviderUnavailable, type InvalidToken, Tokens } from "./tokens.ts"
@@ -13,6 +15,13 @@ import { type IdentityProviderUnavailable, type InvalidToken, Tokens } from "./t
 export class Unauthenticated extends Schema.TaggedError<Unauthenticated>()("Unauthenticated", {
   message: Schema.String,
   challenge: Schema.String
+}) {}
+
+/** Too many failed logins from this address for this user name: refused without checking the password. */
+export class TooManyAttempts extends Schema.TaggedError<TooManyAttempts>()("TooManyAttempts", {
+  message: Schema.String,
+  /** Seconds until the next attempt is checked. */
+  retryAfter: Schema.Number
 }) {}
 
 /** A valid credential without the right to this route. */
@@ -47,11 +56,16 @@ export interface AuthenticatorShape {
   readonly mode: "on" | "off" | "unset"
   /** A bearer token → its user (anyone when authentication is off), for HTTP and real-time handshakes alike. */
   readonly verifyBearer: (token: string) => Effect.Effect<Principal, InvalidToken | IdentityProviderUnavailable>
-  /** The caller named by an Authorization header, when it may use a route needing `access`. */
+  /**
+   * The caller named by an Authorization header, when it may use a route
+   * needing `access`; `source` is the client's address (failed Basic logins
+   * are throttled per address and user name).
+   */
   readonly authorize: (
     authorization: string | undefined,
-    access: Access
-  ) => Effect.Effect<Principal, Unauthenticated | NotPermitted | IdentityProviderUnavailable | DatabaseUnavailable>
+    access: Access,
+    source?: string
+  ) => Effect.Effect<Principal, Unauthenticated | NotPermitted | TooManyAttempts | IdentityProviderUnavailable | DatabaseUnavailable>
 }
 
 export class Authenticator extends Context.Service<Authenticator, AuthenticatorShape>()("room-orchestrator/Authenticator") {
@@ -102,7 +116,31 @@ export class Authenticator extends Context.Service<Authenticator, AuthenticatorS
     const service = (password: string, fail: (m: string) => Unauthenticated) =>
       passwords.isServicePassword(password) ? Effect.succeed<Principal>({ kind: "service" }) : Effect.fail(fail("wrong credentials for the service user"))
 
-    const authorize = (header: string | undefined, access: Access) =>
+    const throttle = new LoginThrottle(config.loginFailuresPerMinute)
+
+    // A Basic credential is checked only while its address and user name
+    // have failed less than the budget; each failure is logged and counted.
+    const basic = <E>(source: string, user: string, check: Effect.Effect<Principal, E>) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const wait = throttle.retryAfter(source, user, now)
+        if (wait > 0) {
+          yield* countLogin("throttled")
+          return yield* new TooManyAttempts({
+            message: `too many failed logins for ${user} from this address: try again in ${Math.ceil(wait / 1000)} s`,
+            retryAfter: Math.ceil(wait / 1000)
+          })
+        }
+        return yield* check.pipe(Effect.tapError(() =>
+          Effect.gen(function*() {
+            const failures = throttle.failed(source, user, now)
+            yield* countLogin("checked")
+            yield* Effect.logWarning("Failed login").pipe(Effect.annotateLogs({ user, source, failures_this_minute: failures }))
+          })
+        ))
+      })
+
+    const authorize = (header: string | undefined, access: Access, source = "unknown") =>
       Effect.gen(function*() {
         if (mode !== "on") return anonymous
         const credential = header === undefined || header.trim() === "" ? undefined : readAuthorization(header)
@@ -113,16 +151,19 @@ export class Authenticator extends Context.Service<Authenticator, AuthenticatorS
 
         if (access === "events") {
           if (credential.scheme !== "basic") return yield* unauthenticated(required(access))
-          if (credential.username === "service" && hasService) return yield* service(credential.password, unauthenticated)
-          if (yield* passwords.verify(credential.username, credential.password)) {
-            return { kind: "gateway", gateway: credential.username } satisfies Principal
-          }
-          return yield* unauthenticated("wrong gateway credentials")
+          const { username, password } = credential
+          if (username === "service" && hasService) return yield* basic(source, username, service(password, unauthenticated))
+          return yield* basic(
+            source,
+            username,
+            Effect.flatMap(passwords.verify(username, password), (right) =>
+              right ? Effect.succeed<Principal>({ kind: "gateway", gateway: username }) : Effect.fail(unauthenticated("wrong gateway credentials")))
+          )
         }
 
         if (credential.scheme === "basic") {
           if (credential.username !== "service" || !hasService) return yield* unauthenticated("Basic credentials are only for the service user")
-          return yield* service(credential.password, unauthenticated)
+          return yield* basic(source, credential.username, service(credential.password, unauthenticated))
         }
         const user = yield* tokens.verifyBearer(credential.token).pipe(
           Effect.catchTag("InvalidToken", (e) => Effect.fail(unauthenticated(e.message)))

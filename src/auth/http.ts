@@ -6,11 +6,11 @@ import { Effect, Exit, Layer } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { ServiceUnavailable } from "../http/errors.ts"
 import { Config } from "../config.ts"
-import { AdminAccess, ClientAccess, Forbidden, GatewayAccess, MetricsAccess, ShidurAccess, UnauthorizedError } from "./access.ts"
+import { AdminAccess, ClientAccess, Forbidden, GatewayAccess, MetricsAccess, ShidurAccess, TooManyRequestsError, UnauthorizedError } from "./access.ts"
 import { Authenticator } from "./authenticator.ts"
 import { type Access, CurrentPrincipal, type Principal } from "./principal.ts"
 
-type Refusal = UnauthorizedError | Forbidden | ServiceUnavailable
+type Refusal = UnauthorizedError | Forbidden | TooManyRequestsError | ServiceUnavailable
 
 const check = (authenticator: typeof Authenticator.Service, access: Access) => {
   // The API tries each declared scheme in turn until one lets the request
@@ -20,9 +20,11 @@ const check = (authenticator: typeof Authenticator.Service, access: Access) => {
     const request = yield* HttpServerRequest.HttpServerRequest
     const known = decided.get(request)
     if (known !== undefined) return yield* known
-    const exit = yield* Effect.exit(authenticator.authorize(request.headers.authorization, access).pipe(
+    const source = request.remoteAddress._tag === "Some" ? request.remoteAddress.value : "unknown"
+    const exit = yield* Effect.exit(authenticator.authorize(request.headers.authorization, access, source).pipe(
       Effect.catchTags({
         Unauthenticated: (e) => Effect.fail(new UnauthorizedError({ error: e.message, challenge: e.challenge })),
+        TooManyAttempts: (e) => Effect.fail(new TooManyRequestsError({ error: e.message, retryAfter: e.retryAfter })),
         NotPermitted: (e) => Effect.fail(new Forbidden({ error: e.message })),
         IdentityProviderUnavailable: (e) => Effect.fail(new ServiceUnavailable({ error: e.message })),
         DatabaseUnavailable: (e) => Effect.fail(new ServiceUnavailable({ error: e.message }))
@@ -68,6 +70,9 @@ export const accessLayer = Layer.mergeAll(ClientAccessLayer, ShidurAccessLayer, 
 const refusal = (e: Refusal) => {
   if (e instanceof UnauthorizedError) {
     return HttpServerResponse.jsonUnsafe({ error: e.error }, { status: 401, headers: { "www-authenticate": e.challenge } })
+  }
+  if (e instanceof TooManyRequestsError) {
+    return HttpServerResponse.jsonUnsafe({ error: e.error }, { status: 429, headers: { "retry-after": String(e.retryAfter) } })
   }
   return HttpServerResponse.jsonUnsafe({ error: e.error }, { status: e instanceof Forbidden ? 403 : 503 })
 }

@@ -145,6 +145,8 @@ export class SessionStore extends Context.Service<SessionStore, {
    * meanwhile is not written and goes through `upsert` again.
    */
   readonly refresh: (keepalives: ReadonlyArray<{ readonly session: number; readonly input: SessionInput }>) => Effect.Effect<ReadonlySet<number>, DatabaseUnavailable>
+  /** Closes the user's live sessions beyond the newest `keep`; answers where they were. */
+  readonly closeBeyond: (userId: string, keep: number) => Effect.Effect<ReadonlyArray<SessionPlace>, DatabaseUnavailable>
   /** Refreshes the keepalive of these sessions; answers those still live. */
   readonly touch: (sessions: ReadonlyArray<number>) => Effect.Effect<ReadonlySet<number>, DatabaseUnavailable>
 }>()("room-orchestrator/SessionStore") {
@@ -344,6 +346,16 @@ export class SessionStore extends Context.Service<SessionStore, {
         unavailable("SessionStore.touch")
       )
 
-    return { live, upsert, refresh, closeByFeed, closeDead, openSocket, liveSession, setMedia, close, touch }
+    const closeBeyond = (userId: string, keep: number) =>
+      sql<SessionPlace>`
+        UPDATE sessions SET removed_at = now()
+        WHERE id IN (
+          SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id
+          WHERE u.account_id = ${userId} AND s.removed_at IS NULL
+          ORDER BY s.created_at DESC, s.id DESC OFFSET ${keep})
+          AND removed_at IS NULL
+        ${closed}`.pipe(unavailable("SessionStore.closeBeyond"))
+
+    return { live, upsert, refresh, closeByFeed, closeDead, openSocket, liveSession, setMedia, close, closeBeyond, touch }
   }))
 }

@@ -68,3 +68,13 @@ export class BadEvent extends Schema.TaggedError<BadEvent>()("BadEvent", {
     return `invalid request body: ${this.reason}`
   }
 }
+
+/** A gateway's credentials used for an event another gateway emitted: they act for their own gateway only. */
+export class ForeignGatewayEvent extends Schema.TaggedError<ForeignGatewayEvent>()("ForeignGatewayEvent", {
+  gateway: Schema.String,
+  emitter: Schema.String
+}, { httpApiStatus: 403 }) {
+  override get message() {
+    return `forbidden: ${this.gateway}'s credentials act for ${this.gateway} only, and this event names ${this.emitter} as its emitter`
+  }
+}

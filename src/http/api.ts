@@ -3,7 +3,7 @@
 import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import { roomStates } from "../../machines/room.machine.ts"
-import { AdminAccess, ClientAccess, EventsPassword, GatewayAccess, MetricsAccess, ShidurAccess } from "../auth/access.ts"
+import { AdminAccess, ClientAccess, EventsPassword, Forbidden, GatewayAccess, MetricsAccess, ShidurAccess } from "../auth/access.ts"
 import { GatewayName, OpenStruct, RequestGeo, RoomId, RoomIdParam, RoomIdView, wireExamples } from "../domain/room.ts"
 import { PositiveInt32, StoredJsonObject, StoredName, StoredText } from "../domain/text.ts"
 import { JanusEvents, UserId, UserSessionBody } from "../sessions/messages.ts"
@@ -176,10 +176,10 @@ export class ClientsApi extends HttpApiGroup.make("clients", { topLevel: true })
     HttpApiEndpoint.post("janusEvent", "/event", {
       payload: JanusEvents,
       success: Success,
-      error: [BadRequest, PayloadTooLarge, ServiceUnavailable]
+      error: [BadRequest, Forbidden, PayloadTooLarge, ServiceUnavailable]
     }).middleware(GatewayAccess).pipe(doc(
       "Janus events",
-      "One Janus event-handler event or a batch. Videoroom leaving, kicked and unpublished close the sessions of the feed in event.data.id; other events are accepted and ignored. Gateways authenticate with their events password."
+      "One Janus event-handler event or a batch. Videoroom leaving, kicked and unpublished close the sessions of the feed in event.data.id; other events are accepted and ignored. Gateways authenticate with their events password, and then close sessions on their own gateway only: an event whose emitter names another registered gateway is 403."
     )),
     HttpApiEndpoint.put("roomExtra", "/rooms/:room", {
       params: roomParam,

@@ -4,6 +4,7 @@ import { HttpApiBuilder } from "effect/http-api"
 import { requestCountry, type RoomId } from "../domain/room.ts"
 import { countFieldNotes } from "../metrics/events.ts"
 import { auditChange } from "../auth/audit.ts"
+import { CurrentPrincipal } from "../auth/principal.ts"
 import { RoomCatalog } from "../rooms/catalog.ts"
 import { RoomListings } from "../rooms/listings.ts"
 import { RoomGateway } from "../rooms/roomGateway.ts"
@@ -51,7 +52,9 @@ export const ClientsHandlers = HttpApiBuilder.group(Api, "clients", Effect.fn(fu
     // The user is the body's `id` when it has one (gxydb-api reads only that), else the path's.
     .handle("keepalive", ({ params, payload }) =>
       asHttpError(Effect.as(sessions.keepalive(payload.id || params.id, payload), success)))
-    .handle("janusEvent", ({ payload }) => asHttpError(Effect.as(sessions.janusEvents(payload), success)))
+    .handle("janusEvent", ({ payload }) =>
+      Effect.flatMap(CurrentPrincipal, (principal) =>
+        asHttpError(Effect.as(sessions.janusEvents(payload, principal.kind === "gateway" ? principal.gateway : undefined), success))))
     // gxydb-api writes only `extra` of the room it is sent; so does this.
     .handle("roomExtra", ({ params, payload }) =>
       Effect.gen(function*() {

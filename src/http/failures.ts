@@ -2,10 +2,12 @@
 // class declares in src/domain/errors.ts, with `{"error": message}`. A
 // database outage is logged here, once a second at most.
 import { Effect } from "effect"
+import { Forbidden } from "../auth/access.ts"
 import { Outage } from "../db/outage.ts"
 import type {
   BadEvent,
   DatabaseUnavailable,
+  ForeignGatewayEvent,
   LegacyGatewayMissing,
   NoGatewayAvailable,
   ProtocolError,
@@ -22,8 +24,10 @@ export type DomainFailure =
   | DatabaseUnavailable
   | ProtocolError
   | BadEvent
+  | ForeignGatewayEvent
 
 type HttpFailure<E> = E extends RoomNotFound ? NotFound
+  : E extends ForeignGatewayEvent ? Forbidden
   : E extends LegacyGatewayMissing ? ServerError
   : E extends ProtocolError | BadEvent ? BadRequest
   : ServiceUnavailable
@@ -37,6 +41,8 @@ export const toHttpError = <E extends DomainFailure>(e: E): HttpFailure<E> => {
     case "ProtocolError":
     case "BadEvent":
       return new BadRequest({ error: e.message }) as HttpFailure<E>
+    case "ForeignGatewayEvent":
+      return new Forbidden({ error: e.message }) as HttpFailure<E>
     case "NoGatewayAvailable":
     case "RoomUnavailable":
     case "DatabaseUnavailable":

@@ -3,7 +3,10 @@
 // sees it — 431 for oversized headers or URL, 408 for a request too slow.
 import { NodeHttpServer } from "@effect/platform-node"
 import { Context, type Duration, Effect, Layer, Schema } from "effect"
+import { readFileSync } from "node:fs"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import type { Socket } from "node:net"
+import { CurrentMetrics } from "../metrics/families.ts"
 import type { Duplex } from "node:stream"
 import { StartingUp } from "../startingUp.ts"
 
@@ -49,12 +52,59 @@ const refuse = (error: Error & { code?: string }, socket: Duplex & { _httpMessag
   setTimeout(() => socket.destroy(), lingerMillis).unref()
 }
 
-/** A server that refuses a request not received within `requestTimeout` ms. */
-export const httpServer = (options: { readonly requestTimeout: number }): Server => {
+/** What the server bounds: how long a request may take to arrive, how long a connection may idle, how many may be open. */
+export interface ConnectionLimits {
+  readonly requestTimeout: number
+  /** Headers must arrive within this; a connection that sends nothing this long after it opens is closed. */
+  readonly headersTimeout: number
+  readonly keepAliveTimeout: number
+  /** Open connections; a new one beyond is closed at once. */
+  readonly maxConnections: number | undefined
+}
+
+/** What the server refused: a connection over the cap, or one that never sent a byte. */
+export interface ConnectionRefusals {
+  readonly overCap: () => void
+  readonly silent: () => void
+}
+
+/**
+ * The open-files limit of this process less room for its own files and
+ * database connections: the default cap on open connections, so that a
+ * flood of connections is refused before the process runs out of them.
+ */
+export const defaultMaxConnections = (): number | undefined => {
+  try {
+    const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max open files"))
+    const soft = Number(line?.split(/\s{2,}/)[1])
+    return Number.isSafeInteger(soft) && soft > 0 ? Math.max(64, soft - 512) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** A server that bounds its connections (see ConnectionLimits) and answers what it refuses in JSON. */
+export const httpServer = (limits: ConnectionLimits, refusals: ConnectionRefusals): Server => {
   const server = createServer({
     maxHeaderSize: maxHeaderBytes,
-    requestTimeout: options.requestTimeout,
+    requestTimeout: limits.requestTimeout,
+    headersTimeout: limits.headersTimeout,
+    keepAliveTimeout: limits.keepAliveTimeout,
     connectionsCheckingInterval: timeoutCheckInterval
+  })
+  const cap = limits.maxConnections ?? defaultMaxConnections()
+  if (cap !== undefined) server.maxConnections = cap
+  server.on("drop", refusals.overCap)
+  // Node times out a request's headers only once a first byte arrived: a
+  // connection that never sends one would stay open for good.
+  server.on("connection", (socket: Socket) => {
+    const silent = setTimeout(() => {
+      refusals.silent()
+      socket.destroy()
+    }, limits.headersTimeout)
+    silent.unref()
+    socket.once("data", () => clearTimeout(silent))
+    socket.once("close", () => clearTimeout(silent))
   })
   server.on("clientError", refuse)
   // Once the server stops accepting, a client on a kept-alive connection
@@ -95,9 +145,13 @@ const healthPaths = new Set(["/health", "/health_check"])
  * and everything else a JSON 503 saying what start-up waits for. The
  * routes' own listener replaces that answer the moment it is installed.
  */
-export const listeningServer = (options: { readonly requestTimeout: number }, listen: { readonly host: string; readonly port: number }) =>
+export const listeningServer = (limits: ConnectionLimits, listen: { readonly host: string; readonly port: number }) =>
   Layer.effectContext(Effect.gen(function*() {
-    const server = httpServer(options)
+    const metrics = yield* CurrentMetrics
+    const server = httpServer(limits, {
+      overCap: () => metrics.connectionsRefused.labels("over_cap").inc(),
+      silent: () => metrics.connectionsRefused.labels("silent").inc()
+    })
     let waiting = "starting"
     const early = (request: IncomingMessage, response: ServerResponse) => {
       const path = (request.url ?? "/").split("?")[0]!

@@ -19,6 +19,12 @@ export const countRelease = (reason: string) => CurrentMetrics.useSync((m) => m.
 /** Rooms moved off a gateway that went down. */
 export const countFailovers = (rooms: number) => CurrentMetrics.useSync((m) => m.failovers.inc(rooms))
 
+/** A failed login: its password checked, or refused unchecked (over the per-address budget). */
+export const countLogin = (outcome: "checked" | "throttled") => CurrentMetrics.useSync((m) => m.loginsThrottled.labels(outcome).inc())
+
+/** Sessions closed because their user opened more than MAX_SESSIONS_PER_USER. */
+export const countSessionsOverLimit = (sessions: number) => CurrentMetrics.useSync((m) => m.sessionsOverLimit.inc(sessions))
+
 /** Sessions closed by the dead-session cleaner. */
 export const countCleanedSessions = (sessions: number) => CurrentMetrics.useSync((m) => m.sessionsCleaned.inc(sessions))
 

@@ -118,6 +118,29 @@ export const makeFamilies = (options: {
     registers
   })
 
+  const connectionsRefused = new Counter({
+    name: "http_connections_refused_total",
+    help: "Connections closed by the service: over_cap (MAX_CONNECTIONS open already), silent (nothing sent within HEADERS_TIMEOUT)",
+    labelNames: ["reason"] as const,
+    registers
+  })
+  const realtimeRefused = new Counter({
+    name: "realtime_events_refused_total",
+    help: "Real-time events answered {error: \"rate limited\"} (rate: over REALTIME_EVENTS_PER_SECOND; queue: over REALTIME_QUEUE waiting), and connections closed for showing no token (unauthenticated)",
+    labelNames: ["reason"] as const,
+    registers
+  })
+  const sessionsOverLimit = new Counter({
+    name: "sessions_closed_over_limit_total",
+    help: "Sessions closed because their user opened more than MAX_SESSIONS_PER_USER (the oldest close)",
+    registers
+  })
+  const loginsThrottled = new Counter({
+    name: "login_failures_total",
+    help: "Failed logins (wrong or unknown credentials), by outcome: checked (the password was checked) or throttled (429, over LOGIN_FAILURES_PER_MINUTE from one address)",
+    labelNames: ["outcome"] as const,
+    registers
+  })
   const clientFields = new Counter({
     name: "client_fields_not_kept_total",
     help: "Optional fields of client messages (keepalives, room requests, Janus events) not kept as sent, by field and outcome: normalised (cut, converted) or dropped",
@@ -125,6 +148,9 @@ export const makeFamilies = (options: {
     registers
   })
 
+  for (const reason of ["over_cap", "silent"]) connectionsRefused.labels(reason).inc(0)
+  for (const reason of ["rate", "queue", "unauthenticated"]) realtimeRefused.labels(reason).inc(0)
+  for (const outcome of ["checked", "throttled"]) loginsThrottled.labels(outcome).inc(0)
   for (const stage of stages) assignments.labels(stage).inc(0)
   for (const field of options.clientFields ?? []) for (const outcome of ["normalised", "dropped"]) clientFields.labels(field, outcome).inc(0)
   for (const match of ["matched", "unmatched"]) regional.labels(match).inc(0)
@@ -191,6 +217,10 @@ export const makeFamilies = (options: {
     sessionsCleaned,
     mqttMessages,
     clientFields,
+    connectionsRefused,
+    realtimeRefused,
+    sessionsOverLimit,
+    loginsThrottled,
     /** When each client field was last logged as not kept, and how many times since (one line a minute per field). */
     clientFieldLog: new Map<string, { at: number; since: number }>(),
     /** Where the deployment gauges read from (undefined: keep the last values); answers a function that detaches it. */

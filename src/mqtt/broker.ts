@@ -1,5 +1,5 @@
 // The MQTT connection: connects to MQTT_URL, subscribes to our topics on
-// every (re)connect, reconnects with exponential backoff, and hands every
+// every (re)connect, reconnects with backoff (250 ms doubling up to 2 s), and hands every
 // message to a queue. Without MQTT_URL there is no broker and nothing here runs.
 // With several processes, sessions and events are shared subscriptions (the
 // broker hands each message to one process of the group); gateway status
@@ -7,6 +7,7 @@
 import { Context, Effect, Layer, Option, Queue } from "effect"
 import mqtt from "mqtt"
 import { Config } from "../config.ts"
+import { firstRetryMillis, maxRetryMillis } from "../reconnect.ts"
 
 export const topics = ["gxydb/events/#", "gxydb/users/#", "janus/+/status"] as const
 
@@ -56,8 +57,9 @@ export const credentialsOf = (text: string) => {
   return { url: url.toString(), username, password }
 }
 
-const firstRetry = 500
-const lastRetry = 30_000
+// A broker back after an outage of any length is rejoined within 2 s.
+const firstRetry = firstRetryMillis
+const lastRetry = maxRetryMillis
 
 const connect = (url: string, subscribed: ReadonlyArray<string>, credentials: { username: string | undefined; password: string | undefined; clientId: string | undefined }) =>
   Effect.gen(function*() {
@@ -87,7 +89,7 @@ const connect = (url: string, subscribed: ReadonlyArray<string>, credentials: { 
       })
       log("MQTT connected", { topics: subscribed.join(" ") })
     })
-    // Each failed attempt waits twice as long as the last, up to 30 s.
+    // Each failed attempt waits twice as long as the last, up to 2 s.
     client.on("reconnect", () => {
       client.options.reconnectPeriod = Math.min((client.options.reconnectPeriod ?? firstRetry) * 2, lastRetry)
     })

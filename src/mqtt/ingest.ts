@@ -4,6 +4,7 @@
 // message is logged with its topic and dropped; nothing here can stop the
 // service. Messages of one topic are handled in order.
 import { Cause, Effect, Layer, Option, Queue, Schema } from "effect"
+import { Config } from "../config.ts"
 import { Outage } from "../db/outage.ts"
 import { GatewayHealth } from "../gateways/health.ts"
 import { countMqttMessage, mqttTopicKind } from "../metrics/events.ts"
@@ -35,12 +36,17 @@ const decode = <S extends Schema.Codec<unknown, unknown>>(schema: S, input: unkn
 export const MqttIngest = Layer.effectDiscard(Effect.gen(function*() {
   const broker = yield* Broker
   if (Option.isNone(broker)) return
+  const config = yield* Config
   const sessions = yield* Sessions
   const health = yield* GatewayHealth
   const outage = yield* Outage
 
   const handle = ({ topic, payload }: BrokerMessage) =>
     Effect.gen(function*() {
+      // One message cannot hold up its lane: too large, or too many events, it is not read at all.
+      if (payload.length > config.mqttMaxMessage) {
+        return yield* new Dropped({ reason: `${payload.length} bytes, over MQTT_MAX_MESSAGE (${config.mqttMaxMessage})` })
+      }
       const parts = topic.split("/")
       const status = parts[0] === "janus" && parts[2] === "status" && parts.length === 3
       // An empty retained message is how an operator clears a retained status.
@@ -50,6 +56,9 @@ export const MqttIngest = Layer.effectDiscard(Effect.gen(function*() {
       }
       const body = yield* json(payload)
       if (parts[0] === "gxydb" && parts[1] === "events") {
+        if (Array.isArray(body) && body.length > config.mqttMaxBatch) {
+          return yield* new Dropped({ reason: `${body.length} events, over MQTT_MAX_BATCH (${config.mqttMaxBatch})` })
+        }
         yield* sessions.janusEvents(yield* decode(JanusEvents, body)).pipe(
           Effect.catchTag("BadEvent", (e) => Effect.fail(new Dropped({ reason: e.reason })))
         )

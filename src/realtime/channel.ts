@@ -8,6 +8,7 @@ import type { Server as NodeHttpServer } from "node:http"
 import { Server, type Socket } from "socket.io"
 import { Config } from "../config.ts"
 import { NodeServer } from "../http/server.ts"
+import { CurrentMetrics } from "../metrics/families.ts"
 import { installAdapter } from "./adapter.ts"
 import { Callers } from "./callers.ts"
 import { type Membership, Members } from "./members.ts"
@@ -48,7 +49,14 @@ interface Connection {
   /** A token checked out, at the handshake or by a join. */
   authenticated: boolean
   member: { readonly membership: Membership; view: MemberView } | undefined
+  /** Events it may still send now (refilled at REALTIME_EVENTS_PER_SECOND, up to twice that). */
+  allowance: number
+  allowanceAt: number
+  /** Events received and not yet answered. */
+  waiting: number
 }
+
+const rateLimited = { error: "rate limited" }
 
 const refuse = (message: string) => Effect.fail(new ChannelRefusal({ message }))
 
@@ -68,6 +76,7 @@ const leaveUpgradesToChannel = (server: NodeHttpServer) => {
 /** The channel on the service's node server; attach it once the routes serve (STACK.md). */
 export const RealtimeChannel = Layer.effectDiscard(Effect.gen(function*() {
   const config = yield* Config
+  const metrics = yield* CurrentMetrics
   const server = yield* NodeServer
   const members = yield* Members
   const callers = yield* Callers
@@ -171,11 +180,31 @@ export const RealtimeChannel = Layer.effectDiscard(Effect.gen(function*() {
     leaveRoom
   }
 
+  const burst = 2 * config.realtimeEventsPerSecond
+  // One connection cannot take more than its share: events beyond the rate,
+  // or beyond the queue of those waiting their turn, are refused at once.
+  const admit = (c: Connection): "rate" | "queue" | undefined => {
+    const now = performance.now()
+    c.allowance = Math.min(burst, c.allowance + ((now - c.allowanceAt) / 1000) * config.realtimeEventsPerSecond)
+    c.allowanceAt = now
+    if (c.waiting >= config.realtimeQueue) return "queue"
+    if (c.allowance < 1) return "rate"
+    c.allowance -= 1
+    return undefined
+  }
+
   // Every event is acknowledged: its answer, or `{error}`; a fault is logged and answered too.
   const handle = (c: Connection, event: string, body: (c: Connection, payload: unknown) => Effect.Effect<unknown, ChannelRefusal>) =>
     c.socket.on(event, (...args: Array<unknown>) => {
       const ack = typeof args.at(-1) === "function" ? (args.pop() as (reply: unknown) => void) : undefined
+      const refused = admit(c)
+      if (refused !== undefined) {
+        metrics.realtimeRefused.labels(refused).inc()
+        return ack?.(rateLimited)
+      }
+      c.waiting++
       run(c.lock.withPermits(1)(body(c, args[0])).pipe(
+        Effect.ensuring(Effect.sync(() => void c.waiting--)),
         Effect.catchTag("ChannelRefusal", (e) => Effect.succeed({ error: e.message })),
         Effect.catchDefect((defect) =>
           Effect.logError("Real-time event failed").pipe(
@@ -208,9 +237,23 @@ export const RealtimeChannel = Layer.effectDiscard(Effect.gen(function*() {
       token: data.token,
       userId: data.userId,
       authenticated: data.token !== undefined,
-      member: undefined
+      member: undefined,
+      allowance: burst,
+      allowanceAt: performance.now(),
+      waiting: 0
     }
     connections.set(socket.id, c)
+    // A connection that shows no token (at the handshake or in a join) in time is closed.
+    if (!c.authenticated) {
+      const unauthenticated = setTimeout(() => {
+        if (c.authenticated || c.member !== undefined || !socket.connected) return
+        metrics.realtimeRefused.labels("unauthenticated").inc()
+        // the client sees the server close it ("io server disconnect")
+        socket.disconnect(true)
+      }, config.realtimeAuthTimeout)
+      unauthenticated.unref()
+      socket.once("disconnect", () => clearTimeout(unauthenticated))
+    }
     for (const [event, body] of Object.entries(events)) handle(c, event, body)
     socket.onAny((event: string, ...args: Array<unknown>) => {
       const ack = args.at(-1)

@@ -22,7 +22,7 @@ import {
   SqlRunnerStorage
 } from "effect/cluster"
 import { RpcSerialization } from "effect/rpc"
-import { Config, type RunnerAddressSetting, type Settings } from "../config.ts"
+import { Config, isLoopback, type RunnerAddressSetting, type Settings } from "../config.ts"
 
 /** The cluster's own tables: room_cluster_runners, room_cluster_messages, … */
 const tablePrefix = "room_cluster"
@@ -47,14 +47,12 @@ export const singleProcessCluster = Sharding.layer.pipe(
 export const ownAddress = (): string | undefined =>
   Object.values(networkInterfaces()).flat().find((i) => i !== undefined && i.family === "IPv4" && !i.internal)?.address
 
-/** Where this runner is reached and where it listens. */
+/** Where this runner is reached and where it listens: where it is reached, unless CLUSTER_LISTEN_ADDRESS says otherwise. */
 export const runnerAddresses = (advertised: RunnerAddressSetting, listen: Settings["clusterListenAddress"]) => {
-  const host = advertised.host ?? ownAddress() ?? "127.0.0.1"
+  const host = advertised.host === "auto" ? ownAddress() ?? "127.0.0.1" : advertised.host
   return {
     advertised: RunnerAddress.make(host, advertised.port),
-    listen: listen !== undefined
-      ? RunnerAddress.make(listen.host, listen.port)
-      : RunnerAddress.make(advertised.host === undefined ? "0.0.0.0" : host, advertised.port)
+    listen: listen !== undefined ? RunnerAddress.make(listen.host, listen.port) : RunnerAddress.make(host, advertised.port)
   }
 }
 
@@ -83,7 +81,10 @@ export const runnerCluster = (s: Settings, address: RunnerAddressSetting) => {
     Layer.provide(RpcSerialization.layerSchemaBinary()),
     Layer.tap(() =>
       Effect.logInfo("Cluster runner started").pipe(
-        Effect.annotateLogs({ runner: `${advertised.host}:${advertised.port}`, listen: `${listen.host}:${listen.port}`, shards: s.clusterShards })
+        Effect.annotateLogs({ runner: `${advertised.host}:${advertised.port}`, listen: `${listen.host}:${listen.port}`, shards: s.clusterShards }),
+        Effect.andThen(isLoopback(listen.host) ? Effect.void : Effect.logWarning(
+          "The cluster's runner port listens beyond this machine without authentication (CLUSTER_NETWORK=trusted): only the deployment's private network may reach it"
+        ).pipe(Effect.annotateLogs({ listen: `${listen.host}:${listen.port}` })))
       )
     ),
     Layer.catchTag("SocketServerError", (e) =>

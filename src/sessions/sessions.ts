@@ -5,10 +5,11 @@
 import { Clock, Context, Effect, Layer, Stream } from "effect"
 import { Config } from "../config.ts"
 import { type MediaPatch, type SessionPlace, SessionStore, type SocketSessionInput } from "../db/sessionStore.ts"
-import { BadEvent, type DatabaseUnavailable, ProtocolError, type RoomUnavailable } from "../domain/errors.ts"
+import { GatewayStore } from "../db/gatewayStore.ts"
+import { BadEvent, type DatabaseUnavailable, ForeignGatewayEvent, ProtocolError, type RoomUnavailable } from "../domain/errors.ts"
 import type { RoomId } from "../domain/room.ts"
 import type { RoomStatus, SessionChange } from "../rooms/messages.ts"
-import { countFieldNotes } from "../metrics/events.ts"
+import { countFieldNotes, countSessionsOverLimit } from "../metrics/events.ts"
 import { RoomChanges } from "../rooms/changes.ts"
 import { RoomListings } from "../rooms/listings.ts"
 import { Rooms } from "../rooms/rooms.ts"
@@ -29,9 +30,14 @@ export class Sessions extends Context.Service<Sessions, {
   /**
    * Janus events: each videoroom leaving/kicked/unpublished closes the
    * sessions of its feed; answers how many closed. A batch with an unreadable
-   * feed id is refused whole.
+   * feed id is refused whole. Posted by gateway `from` (its own credentials),
+   * they close sessions on that gateway only, and one naming another
+   * registered gateway as its emitter refuses the batch.
    */
-  readonly janusEvents: (events: JanusEvent | ReadonlyArray<JanusEvent>) => Effect.Effect<number, BadEvent | Unavailable>
+  readonly janusEvents: (
+    events: JanusEvent | ReadonlyArray<JanusEvent>,
+    from?: string
+  ) => Effect.Effect<number, BadEvent | ForeignGatewayEvent | Unavailable>
   /**
    * Closes sessions without a keepalive since `before` and tells their rooms;
    * undefined when another process is sweeping. Rooms that could not be told
@@ -48,6 +54,7 @@ export class Sessions extends Context.Service<Sessions, {
   static readonly layer = Layer.effect(Sessions, Effect.gen(function*() {
     const config = yield* Config
     const store = yield* SessionStore
+    const gateways = yield* GatewayStore
     const rooms = yield* Rooms
     const listings = yield* RoomListings
 
@@ -113,11 +120,25 @@ export class Sessions extends Context.Service<Sessions, {
           case "Joined":
             if (outcome.left !== undefined) yield* tell("left", outcome.left)
             yield* tell("joined", outcome.place, input)
+            yield* keepWithinLimit(input.userId)
             return
           case "Updated":
             yield* tellUpdated(outcome.place, input)
             return
         }
+      })
+
+    // A user holds at most MAX_SESSIONS_PER_USER live sessions: a new one
+    // beyond closes the oldest, and their rooms hear them leave.
+    const keepWithinLimit = (userId: string) =>
+      Effect.gen(function*() {
+        const closed = yield* store.closeBeyond(userId, config.maxSessionsPerUser)
+        if (closed.length === 0) return
+        yield* countSessionsOverLimit(closed.length)
+        yield* Effect.logInfo("Closed sessions over the per-user limit").pipe(
+          Effect.annotateLogs({ user_id: userId, sessions: closed.length, limit: config.maxSessionsPerUser })
+        )
+        yield* tellAll(closed)
       })
 
     // Every room is told, even when one fails; then the first failure is reported.
@@ -132,14 +153,24 @@ export class Sessions extends Context.Service<Sessions, {
         return places.length
       })
 
-    const janusEvents = (events: JanusEvent | ReadonlyArray<JanusEvent>) =>
+    const registered = (name: string) => Effect.map(gateways.list, (list) => list.some((g) => g.name === name))
+
+    const janusEvents = (events: JanusEvent | ReadonlyArray<JanusEvent>, from?: string) =>
       Effect.gen(function*() {
         const closes: Array<ClosedFeed> = []
         for (const event of Array.isArray(events) ? events : [events as JanusEvent]) {
           const close = closedFeed(event)
           if (close === undefined) continue
           if ("invalid" in close) return yield* new BadEvent({ reason: close.invalid })
-          closes.push(close)
+          if (from === undefined) {
+            closes.push(close)
+            continue
+          }
+          // Janus may name itself by its server name: only another registered gateway is foreign.
+          if (close.emitter !== undefined && close.emitter !== from && (yield* registered(close.emitter))) {
+            return yield* new ForeignGatewayEvent({ gateway: from, emitter: close.emitter })
+          }
+          closes.push({ ...close, emitter: from })
         }
         let closed = 0
         for (const close of closes) closed += yield* closeFeed(close)
@@ -165,6 +196,7 @@ export class Sessions extends Context.Service<Sessions, {
             return yield* new ProtocolError({ reason: `unknown gateway ${input.gateway}` })
           case "Opened":
             yield* tell("joined", outcome.place)
+            yield* keepWithinLimit(input.userId)
             return outcome.place
         }
       })

@@ -73,11 +73,17 @@ describe("compose.yaml", () => {
   const compose = read("compose.yaml")
   const env = serviceEnvironment(compose, "room-orchestrator")
 
-  it("starts three replicas, each a cluster runner advertising its own address, after Postgres and Mosquitto are healthy", () => {
+  it("starts three replicas, each a cluster runner advertising its own address on the trusted compose network, after Postgres and Mosquitto are healthy", () => {
     assert.include(compose, "    deploy:\n      replicas: 3\n")
-    assert.strictEqual(env.CLUSTER_RUNNER_ADDRESS, ":34431")
-    assert.strictEqual(env.CLUSTER_LISTEN_ADDRESS, "0.0.0.0:34431")
+    assert.strictEqual(env.CLUSTER_RUNNER_ADDRESS, "auto:34431")
+    assert.strictEqual(env.CLUSTER_NETWORK, "trusted")
+    assert.notInclude(compose, "34431:", "the runner port is never published")
     assert.strictEqual(compose.match(/condition: service_healthy/g)?.length, 3)
+  })
+
+  it("runs every service under restart on failure, the replicas under an init process", () => {
+    assert.strictEqual(compose.match(/^    restart: unless-stopped$/gm)?.length, 4)
+    assert.match(compose, /  room-orchestrator:\n(?:    .*\n)*?    init: true\n/)
   })
 
   it("gives the service settings it starts with: Postgres, MQTT, scale mode, authentication required from the environment", () => {
