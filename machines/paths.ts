@@ -90,6 +90,10 @@ const eventsFor = (delays: Delays) => (snapshot: { value: unknown; context: Room
   if (state === "draining" && fresh !== undefined) {
     add("ROOM.LOADED(a session)", { type: "ROOM.LOADED", assignment: stored, sessions: here([...c.sessions, fresh]), at })
   }
+  // an operator's release and reassign (any state: the machine decides what they do)
+  add("RELEASE.REQUESTED", { type: "RELEASE.REQUESTED", at })
+  add("REASSIGN.REQUESTED", { type: "REASSIGN.REQUESTED", at })
+  add("REASSIGN.REQUESTED(to another)", { type: "REASSIGN.REQUESTED", gateway: otherGateway, at })
   // timers fire at their deadline, counted from the state's entry
   if (state === "assigned" && c.sessions.length === 0) {
     add("after assignmentTtl", { type: "xstate.after.assignmentTtl.room.assigned", at: c.since + delays.assignmentTtl })

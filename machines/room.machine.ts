@@ -50,6 +50,10 @@ export type RoomEvent =
   | { readonly type: "GATEWAY.DOWN"; readonly gateway: string }
   | { readonly type: "BALANCER.DONE"; readonly gateway: string; readonly region: string | null }
   | { readonly type: "BALANCER.FAILED"; readonly reason: string }
+  /** An operator frees the room's assignment; only an empty room lets it go. */
+  | { readonly type: "RELEASE.REQUESTED" }
+  /** An operator moves the room off its gateway: to `gateway`, or where the balancer chooses (as a failover does). */
+  | { readonly type: "REASSIGN.REQUESTED"; readonly gateway?: string | undefined }
 
 export type RoomState = "idle" | "assigning" | "assigned" | "draining"
 export const roomStates: ReadonlyArray<RoomState> = ["idle", "assigning", "assigned", "draining"]
@@ -133,6 +137,11 @@ export const roomMachine = setup({
       return { gateway: done.gateway, region: done.region, avoid: null, renewedAt: event.at, touchedAt: event.at }
     }),
     avoidGateway: assign({ avoid: ({ context }) => context.gateway }),
+    // The operator's choice of gateway; the room keeps its region and its users.
+    moveToGateway: assign(({ event }) => {
+      const gateway = (event as Extract<Stamped, { type: "REASSIGN.REQUESTED" }>).gateway!
+      return { gateway, avoid: null, renewedAt: event.at, touchedAt: event.at }
+    }),
     // (the initial state is entered before any event carries a time)
     markEntered: assign({ since: ({ event }) => (event as Partial<Stamped>).at ?? 0 }),
     forgetGateway: assign({ gateway: null, region: null, country: null, avoid: null })
@@ -143,6 +152,11 @@ export const roomMachine = setup({
       context.sessions.length === 1 && context.sessions[0] === (event as Carrying<"session">).session,
     isKnownSession: ({ context, event }) => context.sessions.includes((event as Carrying<"session">).session),
     isRoomGateway: ({ context, event }) => (event as Carrying<"gateway">).gateway === context.gateway,
+    namesNoGateway: ({ event }) => (event as Extract<Stamped, { type: "REASSIGN.REQUESTED" }>).gateway === undefined,
+    namesOtherGateway: ({ context, event }) => {
+      const gateway = (event as Extract<Stamped, { type: "REASSIGN.REQUESTED" }>).gateway
+      return gateway !== undefined && gateway !== context.gateway
+    },
     hasAssignment: ({ event }) => (event as Extract<Stamped, { type: "ROOM.LOADED" }>).assignment !== null,
     bringsSessions: ({ event }) => (event as Carrying<"sessions">).sessions.length > 0,
     // The room had users and the sessions table has none left: the last one left unnoticed.
@@ -156,7 +170,9 @@ export const roomMachine = setup({
 }).createMachine({
   id: "room",
   initial: "idle",
-  context: ({ input }) => initialRoomContext(input.room),
+  // XState builds an inert actor without input for every pure `transition`:
+  // the factory must not throw then (its context is replaced by the snapshot's).
+  context: ({ input }) => initialRoomContext((input as { readonly room: string } | undefined)?.room ?? ""),
   states: {
     idle: {
       entry: "markEntered",
@@ -247,7 +263,32 @@ export const roomMachine = setup({
           guard: "isRoomGateway",
           target: "assigning",
           actions: "avoidGateway"
-        }
+        },
+        // An operator frees a reservation nobody uses; a room in use keeps it.
+        "RELEASE.REQUESTED": {
+          guard: "isEmpty",
+          target: "idle",
+          actions: [
+            { type: "releaseAssignment", params: { reason: "released by admin" } },
+            { type: "log", params: { level: "info", message: "Released room assignment", reason: "released by admin" } },
+            "forgetGateway"
+          ]
+        },
+        "REASSIGN.REQUESTED": [
+          // where the balancer chooses, as a failover: avoiding its gateway, keeping its region and its users
+          { guard: "namesNoGateway", target: "assigning", actions: "avoidGateway" },
+          // where the operator says, at once (a new reservation there, with its own TTL)
+          {
+            guard: "namesOtherGateway",
+            target: "assigned",
+            reenter: true,
+            actions: [
+              "moveToGateway",
+              "recordAssignment",
+              { type: "log", params: { level: "info", message: "Moved room to another gateway", reason: "requested by admin" } }
+            ]
+          }
+        ]
       }
     },
     draining: {
@@ -269,6 +310,14 @@ export const roomMachine = setup({
         "SERVER.REQUESTED": { target: "assigned", actions: ["markRenewed", "touchAssignment"] },
         "SESSION.JOINED": { target: "assigned", actions: ["adoptSessionGateway", "addSession", "recordAssignment"] },
         "SESSION.UPDATED": { target: "assigned", actions: ["adoptSessionGateway", "addSession", "recordAssignment"] },
+        "RELEASE.REQUESTED": {
+          target: "idle",
+          actions: [
+            { type: "releaseAssignment", params: { reason: "released by admin" } },
+            { type: "log", params: { level: "info", message: "Released room assignment", reason: "released by admin" } },
+            "forgetGateway"
+          ]
+        },
         // Nobody is on it: free the room instead of sending a reconnect to a dead gateway.
         "GATEWAY.DOWN": {
           guard: "isRoomGateway",

@@ -110,8 +110,37 @@ export const nextTimer = (snapshot: RoomSnapshot): (Timer & { readonly id: strin
 export const dueTimers = (snapshot: RoomSnapshot, now: number): ReadonlyArray<Timer> =>
   Object.values(snapshot.timers).filter((t) => t.at <= now).sort((a, b) => a.at - b.at)
 
+/**
+ * Whether a room in this state, with this many sessions, answers a
+ * `SERVER.REQUESTED` with its gateway and nothing else that matters: an
+ * `assigned` room with users changes no state, gateway or timer for it (it
+ * may touch `last_used_at`, which is informational). Only such a room's
+ * sticky answer may come from a read view instead of the room's actor.
+ */
+export const answersStickyAlone = (state: RoomState, sessions: number): boolean => state === "assigned" && sessions > 0
+
+/**
+ * Whether a room in this state must hear the keepalives of sessions it
+ * already counts: an `assigned` room does not (a keepalive of a counted
+ * session changes nothing there); in every other state it acts on them
+ * (a draining room is reclaimed, an idle one adopts the gateway).
+ */
+export const hearsKeepalives = (state: RoomState): boolean => state !== "assigned"
+
 const sameMembers = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) =>
   a.length === b.length && a.every((s, i) => s === b[i])
+
+// Whether a step changed what is stored: compared field by field (every
+// field of the context is a primitive but the sessions; both have the same
+// fields), not by serialising both.
+const sameContext = (a: RoomContext, b: RoomContext) =>
+  (Object.keys(a) as Array<keyof RoomContext>).every((key) => (key === "sessions" ? sameMembers(a.sessions, b.sessions) : a[key] === b[key]))
+
+const sameTimers = (a: Readonly<Record<string, Timer>>, b: Readonly<Record<string, Timer>>) => {
+  const ids = Object.keys(a)
+  if (ids.length !== Object.keys(b).length) return false
+  return ids.every((id) => b[id] !== undefined && a[id]!.at === b[id]!.at && a[id]!.event.type === b[id]!.event.type)
+}
 
 export const step = (machine: ConfiguredMachine, snapshot: RoomSnapshot, event: RoomEvent | TimerEvent, now: number): Step => {
   const current = machine.resolveState({ value: snapshot.state, context: snapshot.context })
@@ -175,7 +204,7 @@ export const step = (machine: ConfiguredMachine, snapshot: RoomSnapshot, event: 
   const history: HistoryRow | undefined = changed
     ? { seq, from: snapshot.state, event: eventLabel(event), to: state, gateway: context.gateway ?? snapshot.context.gateway, sessions: context.sessions.length }
     : undefined
-  if (changed || JSON.stringify(nextSnapshot) !== JSON.stringify(snapshot)) {
+  if (changed || !sameContext(context, snapshot.context) || !sameTimers(timers, snapshot.timers)) {
     effects.unshift({ _tag: "Persist", history })
   }
   return { snapshot: nextSnapshot, effects }

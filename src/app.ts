@@ -13,6 +13,7 @@ import { Database } from "./db/database.ts"
 import { roomRequestFields } from "./domain/room.ts"
 import { SessionStore } from "./db/sessionStore.ts"
 import { storageLayer } from "./db/storage.ts"
+import { Admission } from "./http/admission.ts"
 import { AdminHandlers } from "./http/admin.ts"
 import { routerConfig, withAllowedMethods } from "./http/allowedMethods.ts"
 import { Api } from "./http/api.ts"
@@ -36,6 +37,7 @@ import { Cluster } from "./rooms/cluster.ts"
 import { roomsLayer } from "./rooms/layer.ts"
 import { RoomListings } from "./rooms/listings.ts"
 import { MeetingRoomSweep } from "./rooms/meetingRooms.ts"
+import { RoomReadView } from "./rooms/readView.ts"
 import { RoomGateway } from "./rooms/roomGateway.ts"
 import { FailoverSweep } from "./gateways/failover.ts"
 import { GatewayHealth } from "./gateways/health.ts"
@@ -63,6 +65,7 @@ const Routes = (settings: Settings) =>
     InspectStream.pipe(Layer.provide(protectRoutes("admin"))),
     ErrorBodies,
     JsonBodies,
+    Admission,
     Cors
   )).pipe(Layer.provide(NoteMatchedRoute))
 
@@ -70,6 +73,7 @@ const Routes = (settings: Settings) =>
 export const servicesLayer = <E, R>(storage: Layer.Layer<Layer.Success<ReturnType<typeof storageLayer>>, E, R>) =>
   Layer.mergeAll(MqttIngest, SessionCleaner, FailoverSweep, MeetingRoomSweep, Meetings.layer, DeploymentGauges).pipe(
     Layer.provideMerge(Layer.mergeAll(RoomGateway.layer, Sessions.layer, GatewayHealth.layer, GatewayLoads.layer, Broker.layer)),
+    Layer.provideMerge(RoomReadView.layer),
     Layer.provideMerge(RoomListings.layer),
     Layer.provideMerge(RoomCatalog.layer),
     Layer.provideMerge(Layer.mergeAll(CatalogStore.layer, SessionStore.layer)),

@@ -8,6 +8,10 @@ import { canonicalRoomId, type RoomId } from "./domain/room.ts"
 import { formatGoDuration, parseGoDuration } from "./duration.ts"
 
 export type BalanceStrategy = "least-loaded" | "sequential"
+
+/** Classes of requests, each with its own bound on requests in progress (MAX_IN_FLIGHT). */
+export const admissionClasses = ["rooms", "sessions", "reads", "admin", "other"] as const
+export type AdmissionClass = typeof admissionClasses[number]
 export type LogFormat = "logfmt" | "json"
 export type LogLevelName = "debug" | "info" | "warn" | "error"
 
@@ -27,6 +31,10 @@ export interface Settings {
   readonly maxConnections: number | undefined
   /** Failed logins one source address may make per minute; beyond, 429 without checking the password. */
   readonly loginFailuresPerMinute: number
+  /** Requests one process works on at once, per class; beyond, 503 at once. */
+  readonly maxInFlight: Readonly<Record<AdmissionClass, number>>
+  /** Keepalives of live sessions arriving within this window are written by one statement. */
+  readonly keepaliveBatchWindow: number
   /** Live sessions one user id may hold; a new one beyond closes the oldest. */
   readonly maxSessionsPerUser: number
   /** A real-time connection that has not shown a token this long after connecting is closed. */
@@ -132,6 +140,23 @@ const integer = (min: number): Parse<number> => (text) => {
   const n = Number(text)
   if (!Number.isSafeInteger(n)) return { reason: "too large" }
   return n >= min ? n : { reason: `must be at least ${min}` }
+}
+
+const defaultInFlight: Readonly<Record<AdmissionClass, number>> = { rooms: 512, sessions: 1024, reads: 256, admin: 64, other: 256 }
+
+/** `class:n,…` over the defaults, e.g. `rooms:1000,reads:100`. */
+const inFlightBounds: Parse<Readonly<Record<AdmissionClass, number>>> = (text) => {
+  const bounds: Record<AdmissionClass, number> = { ...defaultInFlight }
+  for (const part of text.split(",").map((p) => p.trim()).filter((p) => p !== "")) {
+    const [name, value, extra] = part.split(":").map((p) => p.trim())
+    if (!admissionClasses.includes(name as AdmissionClass) || value === undefined || extra !== undefined) {
+      return { reason: `${JSON.stringify(part)} is not class:number (classes: ${admissionClasses.join(", ")})` }
+    }
+    const n = Number(value)
+    if (!Number.isSafeInteger(n) || n < 1) return { reason: `${name}: must be a whole number ≥ 1` }
+    bounds[name as AdmissionClass] = n
+  }
+  return bounds
 }
 
 /** Bytes: a number, or with KiB / MiB. */
@@ -302,6 +327,13 @@ const variables = {
   maxConnections: variable(["MAX_CONNECTIONS"], "", "an integer ≥ 16 (default: the open-files limit less 512)", integer(16)),
   loginFailuresPerMinute: variable(["LOGIN_FAILURES_PER_MINUTE"], "20", "an integer ≥ 1 (per source address)", integer(1)),
   maxSessionsPerUser: variable(["MAX_SESSIONS_PER_USER"], "8", "an integer ≥ 1", integer(1)),
+  maxInFlight: variable(
+    ["MAX_IN_FLIGHT"],
+    "rooms:512,sessions:1024,reads:256,admin:64,other:256",
+    "class:number pairs, e.g. rooms:512,sessions:1024 (classes: rooms, sessions, reads, admin, other)",
+    inFlightBounds
+  ),
+  keepaliveBatchWindow: variable(["KEEPALIVE_BATCH_WINDOW"], "5ms", "a duration, e.g. 5ms (0: each keepalive at once)", duration(0)),
   realtimeAuthTimeout: variable(["REALTIME_AUTH_TIMEOUT"], "10s", "a duration ≥ 100ms, e.g. 10s", duration(100)),
   realtimeEventsPerSecond: variable(["REALTIME_EVENTS_PER_SECOND"], "20", "an integer ≥ 1", integer(1)),
   realtimeQueue: variable(["REALTIME_QUEUE"], "32", "an integer ≥ 1", integer(1)),

@@ -52,7 +52,11 @@ const kindText: Record<string, string> = {
   Headers: "invalid headers"
 }
 
-const toResponse = (request: HttpServerRequest.HttpServerRequest, cause: Cause.Cause<unknown>, allowed: AllowedMethods["Service"]) =>
+const toResponse = (
+  request: HttpServerRequest.HttpServerRequest,
+  cause: Cause.Cause<unknown>,
+  allowed: AllowedMethods["Service"]
+): Effect.Effect<HttpServerResponse.HttpServerResponse, unknown> =>
   Effect.gen(function*() {
     for (const reason of cause.reasons) {
       const e = reason._tag === "Fail" ? reason.error : reason._tag === "Die" ? reason.defect : undefined
@@ -74,7 +78,11 @@ const toResponse = (request: HttpServerRequest.HttpServerRequest, cause: Cause.C
           : errorResponse(405, `method not allowed: ${request.method} ${path} takes ${allow.join(", ")}`, { allow: allow.join(", ") })
       }
     }
-    if (Cause.hasInterruptsOnly(cause)) return yield* Effect.failCause(cause)
+    // Work of this request was interrupted (a room's shard moved, the process
+    // is stopping) while the request itself goes on: a JSON 503, never an
+    // empty one. (A request whose client left is interrupted itself and
+    // never gets here.)
+    if (Cause.hasInterruptsOnly(cause)) return errorResponse(503, "the request was interrupted (a room moved between processes, or the service is stopping); try again")
     yield* Effect.logError("Request failed").pipe(
       Effect.annotateLogs({ method: request.method, url: request.url, cause: Cause.pretty(cause) })
     )
@@ -100,8 +108,8 @@ export const ErrorBodies = HttpRouter.middleware(Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
       return yield* app.pipe(
         Effect.provideService(HttpIncomingMessage.MaxBodySize, maxBodySize),
-        Effect.map(asJsonError),
-        Effect.catchCause((cause) => toResponse(request, cause, allowed))
+        Effect.catchCause((cause) => toResponse(request, cause, allowed)),
+        Effect.map(asJsonError)
       )
     })
 }), { global: true })

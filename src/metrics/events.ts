@@ -19,6 +19,9 @@ export const countRelease = (reason: string) => CurrentMetrics.useSync((m) => m.
 /** Rooms moved off a gateway that went down. */
 export const countFailovers = (rooms: number) => CurrentMetrics.useSync((m) => m.failovers.inc(rooms))
 
+/** A room's gateway answered to a client: from the read view, or by the room's actor. */
+export const countStickyAnswer = (source: "view" | "room") => CurrentMetrics.useSync((m) => m.roomServerAnswers.labels(source).inc())
+
 /** A failed login: its password checked, or refused unchecked (over the per-address budget). */
 export const countLogin = (outcome: "checked" | "throttled") => CurrentMetrics.useSync((m) => m.loginsThrottled.labels(outcome).inc())
 

@@ -141,6 +141,18 @@ export const makeFamilies = (options: {
     labelNames: ["outcome"] as const,
     registers
   })
+  const requestsShed = new Counter({
+    name: "http_requests_shed_total",
+    help: "Requests answered 503 at once because this process had MAX_IN_FLIGHT requests of their class in progress",
+    labelNames: ["class"] as const,
+    registers
+  })
+  const roomServerAnswers = new Counter({
+    name: "room_server_answers_total",
+    help: "Gateways answered for a room in scale mode, by source: view (a room assigned with users, from the process's read view) or room (its actor)",
+    labelNames: ["source"] as const,
+    registers
+  })
   const clientFields = new Counter({
     name: "client_fields_not_kept_total",
     help: "Optional fields of client messages (keepalives, room requests, Janus events) not kept as sent, by field and outcome: normalised (cut, converted) or dropped",
@@ -149,6 +161,8 @@ export const makeFamilies = (options: {
   })
 
   for (const reason of ["over_cap", "silent"]) connectionsRefused.labels(reason).inc(0)
+  for (const source of ["view", "room"]) roomServerAnswers.labels(source).inc(0)
+  for (const kind of ["rooms", "sessions", "reads", "admin", "other"]) requestsShed.labels(kind).inc(0)
   for (const reason of ["rate", "queue", "unauthenticated"]) realtimeRefused.labels(reason).inc(0)
   for (const outcome of ["checked", "throttled"]) loginsThrottled.labels(outcome).inc(0)
   for (const stage of stages) assignments.labels(stage).inc(0)
@@ -218,6 +232,8 @@ export const makeFamilies = (options: {
     mqttMessages,
     clientFields,
     connectionsRefused,
+    requestsShed,
+    roomServerAnswers,
     realtimeRefused,
     sessionsOverLimit,
     loginsThrottled,

@@ -4,6 +4,7 @@
 // Postgres), which publish it into their own feed: every process's feed
 // carries every room.
 import { Context, Effect, Layer, Option, PubSub, Schema, type Scope, Stream } from "effect"
+import { roomStates } from "../../machines/room.machine.ts"
 import { Notices } from "../db/notices.ts"
 
 /** The transition a step took, as appended to the room's log. */
@@ -22,7 +23,7 @@ export type ChangedTransition = typeof ChangedTransition.Type
 const RoomChange = Schema.Struct({
   /** The room id (canonical). */
   room: Schema.String,
-  state: Schema.String,
+  state: Schema.Literals(roomStates),
   gateway: Schema.NullOr(Schema.String),
   region: Schema.NullOr(Schema.String),
   sessions: Schema.Number,
@@ -73,7 +74,11 @@ export class RoomChanges extends Context.Service<RoomChanges, {
       const decode = Schema.decodeUnknownOption(RoomChange)
       yield* (yield* notices.subscribe).pipe(
         Stream.runForEach((notice) => {
-          if (notice._tag !== "Notice" || notice.topic !== topic) return Effect.void
+          // Notices may have been missed while the listening connection was
+          // away: the next change comes with a gap in positions, and readers
+          // that keep anything from the feed start over.
+          if (notice._tag === "Resync") return Effect.sync(() => void position++)
+          if (notice.topic !== topic) return Effect.void
           return Option.match(decode(notice.body), {
             onNone: () => Effect.logWarning("Dropped a room change from another process that cannot be read"),
             onSome: local

@@ -24,7 +24,8 @@ const failures = Schema.Union([RoomNotFound, DatabaseUnavailable, RoomUnavailabl
 
 export const RequestServer = Rpc.make("RequestServer", {
   payload: { country: Schema.optional(Schema.String) },
-  success: Schema.Struct({ gateway: Schema.String }),
+  /** The gateway of the room, now `assigned`, and how many sessions it counts. */
+  success: Schema.Struct({ gateway: Schema.String, sessions: Schema.Number }),
   error: Schema.Union([RoomNotFound, NoGatewayAvailable, DatabaseUnavailable, RoomUnavailable])
 })
 

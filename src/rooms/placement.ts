@@ -56,7 +56,7 @@ export class Placement extends Context.Service<Placement, {
     })
 
     const choose = (request: PlacementInput) =>
-      Effect.map(loads(request.rowId), (l) => selectGateway(l, policy, request)).pipe(Effect.withSpan("Placement.choose"))
+      Effect.map(loads(request.rowId), (l) => selectGateway(l, policy, request)).pipe(Effect.withSpan("Placement.choose", undefined, { captureStackTrace: false }))
 
     const report = (request: PlacementRequest, selection: Selection) => {
       if (selection._tag === "None") return Effect.void

@@ -128,7 +128,8 @@ export const makeRoomEntity = Effect.gen(function*() {
         // may or may not have been committed: the room reads storage again
         // on its next message instead of trusting what it holds.
         Effect.onExit((exit) => Effect.sync(() => (loaded = Exit.isSuccess(exit) ? exit.value : undefined))),
-        Effect.withSpan("Room.step", { attributes: { "room.id": roomId, "room.event": event.type } })
+        // no stack trace for a span taken on every step
+        Effect.withSpan("Room.step", { attributes: { "room.id": roomId, "room.event": event.type } }, { captureStackTrace: false })
       )
 
     // Fires every timer already due, oldest first.
@@ -187,7 +188,7 @@ export const makeRoomEntity = Effect.gen(function*() {
         handle((l) => apply(l, { type: "SERVER.REQUESTED", country: payload.country })).pipe(
           Effect.flatMap((s) =>
             s.gateway !== null && s.state === "assigned"
-              ? Effect.succeed({ gateway: s.gateway })
+              ? Effect.succeed({ gateway: s.gateway, sessions: s.sessions })
               : Effect.fail(new NoGatewayAvailable({ room: roomId, reason: "no gateway available" }))
           )
         ),

@@ -6,6 +6,8 @@ import { Config } from "../config.ts"
 import { LegacyGatewayMissing, type NoGatewayAvailable, RoomNotFound } from "../domain/errors.ts"
 import type { RoomId } from "../domain/room.ts"
 import { RoomCatalog } from "./catalog.ts"
+import { countStickyAnswer } from "../metrics/events.ts"
+import { RoomReadView } from "./readView.ts"
 import { type RoomFailure, Rooms } from "./rooms.ts"
 
 export type RoomGatewayError = RoomFailure | NoGatewayAvailable | LegacyGatewayMissing
@@ -17,6 +19,7 @@ export class RoomGateway extends Context.Service<RoomGateway, {
     const config = yield* Config
     const catalog = yield* RoomCatalog
     const rooms = yield* Rooms
+    const view = yield* RoomReadView
 
     const known = (room: RoomId) =>
       Effect.flatMap(catalog.find(room), (row) =>
@@ -36,8 +39,20 @@ export class RoomGateway extends Context.Service<RoomGateway, {
         )
       })
 
+    // A room the read view holds `assigned` with users is answered from it
+    // (readView.ts says why that answer is the machine's); any other goes to
+    // the room, whose answer refreshes the view.
     const scale = (room: RoomId, country: string | undefined) =>
-      Effect.andThen(known(room), rooms.requestServer(room, country))
+      Effect.andThen(known(room), Effect.suspend(() => {
+        const sticky = view.sticky(room)
+        if (sticky !== undefined) return Effect.as(countStickyAnswer("view"), sticky)
+        const ticket = view.ticket(room)
+        return rooms.requestServer(room, country).pipe(
+          Effect.tap((answer) => Effect.sync(() => view.confirm(room, answer.gateway, answer.sessions, ticket))),
+          Effect.tap(countStickyAnswer("room")),
+          Effect.map((answer) => answer.gateway)
+        )
+      }))
 
     return {
       gatewayFor: (room, country) => (config.scale ? scale(room, country) : legacy(room))

@@ -1,7 +1,7 @@
 // Rooms: how the rest of the service talks to Room entities. Every call has
 // a deadline; a room that does not answer in time is reported unavailable
 // (a 503 for clients) instead of leaving the caller waiting.
-import { Context, Duration, Effect, Layer, Schedule } from "effect"
+import { Cause, Context, Duration, Effect, Layer, Schedule } from "effect"
 import { Outage } from "../db/outage.ts"
 import { DatabaseUnavailable, NoGatewayAvailable, RoomNotFound, RoomUnavailable } from "../domain/errors.ts"
 import type { RoomId } from "../domain/room.ts"
@@ -20,7 +20,8 @@ const databaseCheckAfter = Duration.millis(250)
 export type RoomFailure = RoomNotFound | RoomUnavailable | DatabaseUnavailable
 
 export class Rooms extends Context.Service<Rooms, {
-  readonly requestServer: (room: RoomId, country?: string) => Effect.Effect<string, RoomFailure | NoGatewayAvailable>
+  /** The room's gateway, and how many sessions the room counts (it is `assigned` when it answers). */
+  readonly requestServer: (room: RoomId, country?: string) => Effect.Effect<{ readonly gateway: string; readonly sessions: number }, RoomFailure | NoGatewayAvailable>
   readonly changeSession: (room: RoomId, change: SessionChange, session: string, gateway: string) => Effect.Effect<RoomStatus, RoomFailure>
   /** The room recounts its sessions from the sessions table. */
   readonly syncSessions: (room: RoomId) => Effect.Effect<RoomStatus, RoomFailure>
@@ -50,9 +51,18 @@ const makeRooms = (timeout: Duration.Duration) =>
         Effect.andThen(Effect.fail(new DatabaseUnavailable({ operation: `room ${room}`, reason: "the database does not answer" })))
       )
 
-    // Domain errors pass through; a timeout or a cluster failure becomes RoomUnavailable.
+    // Domain errors pass through; a timeout or a cluster failure becomes
+    // RoomUnavailable. A call interrupted on the way (its shard moved to
+    // another process) is made once more: every room message is idempotent
+    // (a request is sticky, a join or leave of a session already counted
+    // or gone changes nothing).
     const guard = <A, E>(room: RoomId, call: Effect.Effect<A, E>) =>
       call.pipe(
+        Effect.catchCause((cause) => (Cause.hasInterruptsOnly(cause) ? call : Effect.failCause(cause))),
+        Effect.catchCause((cause): Effect.Effect<A, E | RoomUnavailable> =>
+          Cause.hasInterruptsOnly(cause)
+            ? Effect.fail(new RoomUnavailable({ room, message: `room ${room} is moving between processes; try again` }))
+            : Effect.failCause(cause)),
         Effect.raceFirst(databaseAway(room)),
         Effect.timeoutOrElse({
           duration: timeout,
@@ -73,7 +83,7 @@ const makeRooms = (timeout: Duration.Duration) =>
 
     return {
       requestServer: (room, country) =>
-        guard(room, client(room).RequestServer({ country })).pipe(Effect.map((r) => r.gateway)),
+        guard(room, client(room).RequestServer({ country })),
       changeSession: (room, change, session, gateway) =>
         guard(room, client(room).ChangeSession({ change, session, gateway })),
       syncSessions: (room) => guard(room, client(room).SyncSessions(undefined)),

@@ -1,10 +1,10 @@
-// Keepalives of sessions already live, written together: while `writers`
-// batches are being written the next keepalives queue, and go out as one
-// statement when a writer is free (at most `maxBatch` at a time). One
-// keepalive alone is written at once; under load, one statement and one
-// commit carry many. Each caller waits for its own batch to commit, so an
-// answered keepalive is stored.
-import { Deferred, Effect, Exit, Scope } from "effect"
+// Keepalives of sessions already live, written together: the keepalives of
+// a short window (KEEPALIVE_BATCH_WINDOW, a few ms) go out as one statement,
+// and while `writers` batches are being written the next ones queue and go
+// out when a writer is free (at most `maxBatch` at a time). Under load, one
+// statement and one commit carry hundreds. Each caller waits for its own
+// batch to commit, so an answered keepalive is stored.
+import { Deferred, Duration, Effect, Exit, Scope } from "effect"
 import type { DatabaseUnavailable } from "../domain/errors.ts"
 import type { SessionInput, SessionStore } from "../db/sessionStore.ts"
 
@@ -18,11 +18,12 @@ interface Pending {
 }
 
 /** Writes a keepalive in the next batch; answers false when the session was closed meanwhile. */
-export const makeKeepaliveBatch = (store: SessionStore["Service"]) =>
+export const makeKeepaliveBatch = (store: SessionStore["Service"], window: number) =>
   Effect.gen(function*() {
     const scope = yield* Scope.Scope
     let pending: Array<Pending> = []
     let writing = 0
+    let gathering = false
 
     const settle = (batch: ReadonlyArray<Pending>, exit: Exit.Exit<ReadonlySet<number>, DatabaseUnavailable>) =>
       Effect.forEach(batch, (p) => Deferred.done(p.done, Exit.map(exit, (live) => live.has(p.session))), { discard: true })
@@ -38,14 +39,28 @@ export const makeKeepaliveBatch = (store: SessionStore["Service"]) =>
       }
     }).pipe(Effect.ensuring(Effect.sync(() => writing--)))
 
+    const write = Effect.suspend(() => {
+      if (writing >= writers || pending.length === 0) return Effect.void
+      writing++
+      return Effect.asVoid(Effect.forkIn(drain, scope))
+    })
+
+    // The first keepalive of a window waits for the others of it; a full batch goes at once.
+    const gather = Effect.suspend(() => {
+      if (pending.length >= maxBatch) return write
+      if (gathering) return Effect.void
+      gathering = true
+      return Effect.asVoid(Effect.forkIn(
+        Effect.sleep(Duration.millis(window)).pipe(Effect.ensuring(Effect.sync(() => (gathering = false))), Effect.andThen(write)),
+        scope
+      ))
+    })
+
     return (session: number, input: SessionInput): Effect.Effect<boolean, DatabaseUnavailable> =>
       Effect.gen(function*() {
         const done = yield* Deferred.make<boolean, DatabaseUnavailable>()
         pending.push({ session, input, done })
-        if (writing < writers) {
-          writing++
-          yield* Effect.forkIn(drain, scope)
-        }
+        yield* window > 0 ? gather : write
         return yield* Deferred.await(done)
       })
   })

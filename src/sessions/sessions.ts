@@ -3,6 +3,7 @@
 // told is a failure the caller sees (503); the cleaner's recount repairs any
 // room that missed a change anyway.
 import { Clock, Context, Effect, Layer, Stream } from "effect"
+import { hearsKeepalives } from "../../machines/step.ts"
 import { Config } from "../config.ts"
 import { type MediaPatch, type SessionPlace, SessionStore, type SocketSessionInput } from "../db/sessionStore.ts"
 import { GatewayStore } from "../db/gatewayStore.ts"
@@ -59,7 +60,7 @@ export class Sessions extends Context.Service<Sessions, {
     const listings = yield* RoomListings
 
     const acknowledged = new Acknowledged(acknowledgedFor)
-    const refresh = yield* makeKeepaliveBatch(store)
+    const refresh = yield* makeKeepaliveBatch(store, config.keepaliveBatchWindow)
 
     // A room that leaves `assigned` (in any process) hears its sessions'
     // next keepalives again; a reader that fell behind forgets everything.
@@ -69,7 +70,7 @@ export class Sessions extends Context.Service<Sessions, {
         Effect.sync(() => {
           if (lastPosition !== undefined && position !== lastPosition + 1) acknowledged.forgetAll()
           lastPosition = position
-          if (change.state !== "assigned") acknowledged.forgetRoom(change.room)
+          if (hearsKeepalives(change.state)) acknowledged.forgetRoom(change.room)
         })),
       Effect.forkScoped
     )
@@ -85,7 +86,7 @@ export class Sessions extends Context.Service<Sessions, {
           Effect.tap((status) => {
             if (change === "left") return Effect.sync(() => acknowledged.remove(place.session))
             // only a room that counts the session on its gateway may be spared its keepalives
-            if (config.scale && status.state !== "assigned") return Effect.void
+            if (config.scale && hearsKeepalives(status.state)) return Effect.void
             return Effect.map(Clock.currentTimeMillis, (now) => acknowledged.add(place, now, key, epoch))
           })
         )

@@ -76,6 +76,31 @@ describe(`connections are bounded (${backend})`, () => {
     }).pipe(Effect.scoped))
 })
 
+describe(`admission control (${backend})`, () => {
+  it.live("beyond MAX_IN_FLIGHT requests of a class in progress, the next is a JSON 503 with Retry-After at once; other classes and health checks go on", () =>
+    Effect.gen(function*() {
+      const { base, api } = yield* serviceOnFreshDatabase({ MAX_IN_FLIGHT: "reads:2" })
+      // 100 concurrent reads (each one query), at most two at a time
+      const replies = yield* Effect.promise(() =>
+        Promise.all(Array.from({ length: 100 }, async () => {
+          const r = await fetch(`${base}/room/2171`)
+          return { status: r.status, retryAfter: r.headers.get("retry-after"), body: await r.json() as { error?: string } }
+        })))
+      const shed = replies.filter((r) => r.status === 503)
+      assert.strictEqual(shed.length + replies.filter((r) => r.status === 200).length, 100, "only 200s and 503s")
+      assert.isAbove(shed.length, 0)
+      for (const r of shed) {
+        assert.strictEqual(r.body.error, "overloaded: 2 requests of this kind are in progress here; try again")
+        assert.strictEqual(r.retryAfter, "2")
+      }
+      assert.strictEqual(yield* counter(api, `http_requests_shed_total{class="reads"}`), shed.length)
+      // other classes, and health checks, are not held back by the reads
+      expectStatus(yield* api.post("/v2/room_server", { room: 2171 }), 200)
+      expectStatus(yield* api.get("/health"), 200)
+      expectStatus(yield* api.get("/room/2171"), 200)
+    }).pipe(Effect.scoped))
+})
+
 describe(`the real-time channel's limits (${backend})`, () => {
   it.live("a socket flooding events is answered rate limited and counted; another user's events and requests stay served", () =>
     Effect.gen(function*() {

@@ -26,10 +26,10 @@ describe(`room restarts (${backend})`, () => {
       const env = { DRAIN_GRACE: "1m", ASSIGNMENT_TTL: "1m" }
       const before = yield* inRuntime(db, env, Effect.gen(function*() {
         const rooms = yield* Rooms
-        const g = yield* rooms.requestServer("2171")
+        const { gateway: g } = yield* rooms.requestServer("2171")
         yield* join("2171", "a", g)
         yield* join("2171", "b", g)
-        const h = yield* rooms.requestServer("2172")
+        const { gateway: h } = yield* rooms.requestServer("2172")
         yield* join("2172", "c", h)
         yield* leave("2172", "c")
         yield* rooms.requestServer("2173")
@@ -56,7 +56,7 @@ describe(`room restarts (${backend})`, () => {
       const env = { DRAIN_GRACE: "1500ms" }
       const drained = yield* inRuntime(db, env, Effect.gen(function*() {
         const rooms = yield* Rooms
-        const g = yield* rooms.requestServer("2174")
+        const { gateway: g } = yield* rooms.requestServer("2174")
         yield* join("2174", "a", g)
         return yield* leave("2174", "a")
       }))
@@ -122,7 +122,7 @@ describe(`rooms whose stored state is wrong (${backend})`, () => {
       const db = yield* freshDatabase
       const env = { DRAIN_GRACE: "1m", ASSIGNMENT_TTL: "1m" }
       const before = yield* inRuntime(db, env, Effect.gen(function*() {
-        const g = yield* (yield* Rooms).requestServer("2171")
+        const { gateway: g } = yield* (yield* Rooms).requestServer("2171")
         yield* join("2171", "a", g)
         return yield* join("2171", "b", g)
       }))
@@ -145,7 +145,7 @@ describe(`rooms whose stored state is wrong (${backend})`, () => {
       yield* Effect.scoped(Effect.provide(
         Effect.gen(function*() {
           const rooms = yield* Rooms
-          const g = yield* rooms.requestServer("2171")
+          const { gateway: g } = yield* rooms.requestServer("2171")
           yield* join("2171", "a", g)
           const moved = g === "gxy1" ? "gxy2" : "gxy1"
           // what the room's new owner wrote while this process did not run: the room moved
@@ -159,7 +159,7 @@ describe(`rooms whose stored state is wrong (${backend})`, () => {
           assert.match(refused.message, /changed in another process/)
           assert.deepInclude(yield* assignmentOf("2171"), { gateway_name: moved }, "the stale step wrote nothing")
           assert.deepInclude(yield* rooms.status("2171"), { state: "assigned", gateway: moved }, "reloaded as stored")
-          assert.strictEqual(yield* rooms.requestServer("2171"), moved)
+          assert.strictEqual((yield* rooms.requestServer("2171")).gateway, moved)
         }),
         roomsOn(db, { DRAIN_GRACE: "1m", ASSIGNMENT_TTL: "1m" }, { logger: logs.logger })
       ))
