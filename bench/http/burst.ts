@@ -17,7 +17,10 @@ export interface RouteFigures {
   readonly p50: number
   readonly p99: number
   readonly max: number
+  /** Answers that were not 200 (including the JSON 503s counted in `shed`). */
   readonly errors: number
+  /** Refusals that were a JSON 503 with Retry-After (what an overloaded service answers). */
+  readonly shed: number
 }
 
 export const burstRoom = (i: number) => firstRoom + 4_000_000 + i
@@ -27,14 +30,19 @@ const keepaliveEvery = 10_000
 const percentile = (sorted: ReadonlyArray<number>, p: number) =>
   sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
 
-export const classStart = async (base: string, burst: Burst): Promise<ReadonlyArray<RouteFigures>> => {
+/** `run` numbers the burst's users apart from those of an earlier run (each run's users are new). */
+export const classStart = async (base: string, burst: Burst, run = 0): Promise<ReadonlyArray<RouteFigures>> => {
   const latencies = new Map<string, Array<number>>()
   const errors = new Map<string, number>()
+  const shed = new Map<string, number>()
   const send = async (route: string, method: string, path: string, body: unknown): Promise<any> => {
     const started = performance.now()
     try {
       const response = await fetch(base + path, { method, body: JSON.stringify(body), headers: { "content-type": "application/json" } })
       const answer = await response.json()
+      if (response.status === 503 && typeof answer?.error === "string" && response.headers.get("retry-after") !== null) {
+        shed.set(route, (shed.get(route) ?? 0) + 1)
+      }
       if (response.status !== 200) throw new Error(`${response.status}`)
       return answer
     } catch {
@@ -54,16 +62,25 @@ export const classStart = async (base: string, burst: Burst): Promise<ReadonlyAr
     await sleepUntil(started + Math.random() * burst.joinSeconds * 1000)
     const answer = await send("POST /v2/room_server", "POST", "/v2/room_server", { room, geo: { country_code: "IL" } })
     const janus = answer?.janus ?? "gxy1"
-    const body = { room, janus, display: `Student ${u}`, session: 50_000_000 + u, handle: 60_000_000 + u, rfid: `burst-${u}`, camera: true, country: "IL" }
+    const id = `burst-${run}-${u}`
+    const body = { room, janus, display: `Student ${u}`, session: 50_000_000 + u, handle: 60_000_000 + u, rfid: id, camera: true, country: "Israel" }
     for (let at = Date.now(); at < end; at += keepaliveEvery) {
       await sleepUntil(at)
-      await send("PUT /users/:id", "PUT", `/users/burst-${u}`, body)
+      await send("PUT /users/:id", "PUT", `/users/${id}`, body)
     }
   }
   await Promise.all(Array.from({ length: burst.users }, (_, u) => user(u)))
   return [...latencies].map(([route, list]) => {
     const sorted = list.sort((a, b) => a - b)
     const round = (ms: number) => Math.round(ms * 10) / 10
-    return { route, requests: sorted.length, p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)), max: round(sorted.at(-1) ?? 0), errors: errors.get(route) ?? 0 }
+    return {
+      route,
+      requests: sorted.length,
+      p50: round(percentile(sorted, 50)),
+      p99: round(percentile(sorted, 99)),
+      max: round(sorted.at(-1) ?? 0),
+      errors: errors.get(route) ?? 0,
+      shed: shed.get(route) ?? 0
+    }
   })
 }

@@ -70,6 +70,8 @@ export interface Database {
   readonly env: Record<string, string>
   readonly describe: string
   readonly drop: () => void
+  /** The Postgres server and database name (undefined: embedded, inside the service's own process). */
+  readonly postgres: { readonly serverUrl: string; readonly name: string } | undefined
 }
 
 /** A fresh database: an embedded one in a temporary directory, or a new one on DATABASE_URL's server, seeded. */
@@ -77,7 +79,7 @@ export const freshDatabase = (): Database => {
   const serverUrl = process.env.DATABASE_URL
   if (serverUrl === undefined) {
     const dir = mkdtempSync(join(tmpdir(), "room-orchestrator-bench-"))
-    return { env: { DATA_DIR: join(dir, "data") }, describe: "embedded (PGlite)", drop: () => rmSync(dir, { recursive: true, force: true }) }
+    return { env: { DATA_DIR: join(dir, "data") }, describe: "embedded (PGlite)", drop: () => rmSync(dir, { recursive: true, force: true }), postgres: undefined }
   }
   const name = `room_orchestrator_bench_${process.pid}_${Date.now()}`
   const admin = new URL(serverUrl)
@@ -88,7 +90,12 @@ export const freshDatabase = (): Database => {
   url.pathname = `/${name}`
   const env = { DATABASE_URL: url.toString() }
   execFileSync(process.execPath, ["--import", "tsx", "src/cli/seed.ts"], { cwd: root, env: { ...process.env, ...env, LOG_LEVEL: "warn" } })
-  return { env, describe: `Postgres at ${admin.hostname}:${admin.port || 5432}`, drop: () => psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }
+  return {
+    env,
+    describe: `Postgres at ${admin.hostname}:${admin.port || 5432}`,
+    drop: () => psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    postgres: { serverUrl, name }
+  }
 }
 
 /** The service in scale mode on `database`; answers when /ready. */
@@ -104,12 +111,13 @@ export const startServiceOn = async (database: Database, env: Record<string, str
 }
 
 /** The service in scale mode, on a fresh database of its own; answers when /ready. */
-export const startService = async (env: Record<string, string>): Promise<Running & { database: string }> => {
+export const startService = async (env: Record<string, string>): Promise<Running & { database: string; postgres: Database["postgres"] }> => {
   const database = freshDatabase()
   const running = await startServiceOn(database, env)
   return {
     ...running,
     database: database.describe,
+    postgres: database.postgres,
     stop: async () => {
       await running.stop()
       database.drop()
