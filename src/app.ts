@@ -39,6 +39,7 @@ import { RoomListings } from "./rooms/listings.ts"
 import { MeetingRoomSweep } from "./rooms/meetingRooms.ts"
 import { RoomReadView } from "./rooms/readView.ts"
 import { RoomGateway } from "./rooms/roomGateway.ts"
+import { CounterReconciliation } from "./gateways/counters.ts"
 import { FailoverSweep } from "./gateways/failover.ts"
 import { GatewayHealth } from "./gateways/health.ts"
 import { GatewayLoads } from "./gateways/loads.ts"
@@ -71,7 +72,7 @@ const Routes = (settings: Settings) =>
 
 /** The domain services over storage and the rooms runtime. */
 export const servicesLayer = <E, R>(storage: Layer.Layer<Layer.Success<ReturnType<typeof storageLayer>>, E, R>) =>
-  Layer.mergeAll(MqttIngest, SessionCleaner, FailoverSweep, MeetingRoomSweep, Meetings.layer, DeploymentGauges).pipe(
+  Layer.mergeAll(MqttIngest, SessionCleaner, FailoverSweep, MeetingRoomSweep, CounterReconciliation, Meetings.layer, DeploymentGauges).pipe(
     Layer.provideMerge(Layer.mergeAll(RoomGateway.layer, Sessions.layer, GatewayHealth.layer, GatewayLoads.layer, Broker.layer)),
     Layer.provideMerge(RoomReadView.layer),
     Layer.provideMerge(RoomListings.layer),

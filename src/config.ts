@@ -98,6 +98,8 @@ export interface Settings {
   /** OTLP/HTTP collector base URL; traces are exported only when set. */
   readonly otelEndpoint: string | undefined
   readonly otelServiceName: string
+  /** Resource attributes of every span (OpenTelemetry's `key=value,…`), e.g. service.instance.id, deployment.environment.name. */
+  readonly otelResourceAttributes: ReadonlyArray<readonly [string, string]> | undefined
 }
 
 /** Where other processes reach this one's runner; `auto`: this machine's own (first non-loopback) address. */
@@ -265,6 +267,20 @@ const corsOrigins: Parse<ReadonlyArray<string>> = (text) => {
   return origins
 }
 
+// OpenTelemetry's form: `key=value` pairs separated by commas, values percent-encoded.
+const resourceAttributes: Parse<ReadonlyArray<readonly [string, string]>> = (text) => {
+  const pairs: Array<readonly [string, string]> = []
+  for (const item of text.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
+    const at = item.indexOf("=")
+    const key = item.slice(0, at).trim()
+    if (at <= 0 || key === "") return { reason: `${JSON.stringify(item)} is not key=value` }
+    const value = item.slice(at + 1).trim()
+    if (!percentDecodes(value)) return { reason: `the value of ${key} is badly percent-encoded` }
+    pairs.push([key, decodeURIComponent(value)])
+  }
+  return pairs
+}
+
 const segments = (text: string) => text.split(";").map((s) => s.trim()).filter((s) => s !== "")
 
 const serverRegions: Parse<ReadonlyArray<RegionPool>> = (text) => {
@@ -392,7 +408,13 @@ const variables = {
   ),
   accessLog: variable(["ACCESS_LOG"], "false", "true or false", boolean),
   otelEndpoint: variable(["OTEL_EXPORTER_OTLP_ENDPOINT"], "", "the OTLP/HTTP collector's base URL, e.g. http://127.0.0.1:4318", httpUrl),
-  otelServiceName: variable(["OTEL_SERVICE_NAME"], "room-orchestrator", "a service name", (t) => (t === "" ? { reason: "empty" } : t))
+  otelServiceName: variable(["OTEL_SERVICE_NAME"], "room-orchestrator", "a service name", (t) => (t === "" ? { reason: "empty" } : t)),
+  otelResourceAttributes: variable(
+    ["OTEL_RESOURCE_ATTRIBUTES"],
+    "",
+    "key=value pairs separated by commas, e.g. service.instance.id=replica-1,deployment.environment.name=staging",
+    resourceAttributes
+  )
 } satisfies { [K in keyof Settings]: Variable<unknown> }
 
 /** The variables with their defaults and forms, for the README and `--help`. */

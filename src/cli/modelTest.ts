@@ -216,6 +216,22 @@ const act = async (
     }
     case "ROOM.LOADED":
       return expectOk("POST /admin/rooms/:room/reload", await call("POST", `/admin/rooms/${room}/reload`))
+    // an operator's release or move: refused (404, 409) where the machine takes no step
+    case "RELEASE.REQUESTED":
+      return expectOk("POST /admin/assignments/:room/release", await call("POST", `/admin/assignments/${room}/release`, {}), [200, 404, 409])
+    case "REASSIGN.REQUESTED": {
+      let target: string | undefined
+      if (event.gateway !== undefined) {
+        const current = (await machineOf(room)).gateway
+        const gateways = (await call("GET", "/admin/gateway-loads")).body as ReadonlyArray<{ name: string; available: boolean; enabled: boolean; draining: boolean; online: boolean | null }>
+        // the model's gateway as the deployment knows it, or one it can move the room to
+        target = real(event.gateway) !== event.gateway
+          ? real(event.gateway)
+          : gateways.find((g) => g.name !== current && g.available && g.enabled && !g.draining && g.online !== false)?.name
+      }
+      const r = await call("POST", `/admin/assignments/${room}/reassign`, target === undefined ? {} : { gateway: target })
+      return expectOk("POST /admin/assignments/:room/reassign", r, [200, 404, 409])
+    }
     default:
       // a timer: the deployment fires it by itself; the wait was made above
       return

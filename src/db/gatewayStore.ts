@@ -1,4 +1,6 @@
-// Gateways, and what is assigned to them, as the balancer and admins see them.
+// Gateways, their load counters and what is assigned to them, as the
+// balancer and admins see them. The counters are written by the rooms' own
+// steps (RoomStore); here they are read, and reconciled with the assignments.
 import { Context, Effect, Layer, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import { DatabaseUnavailable } from "../domain/errors.ts"
@@ -16,9 +18,16 @@ const GatewayRowSchema = Schema.Struct({
 })
 export type GatewayRow = typeof GatewayRowSchema.Type
 
-/** Rooms assigned to a gateway that count `users` sessions each: the balancer turns these into a load. */
-const AssignedRoomsSchema = Schema.Struct({ gateway: Schema.String, users: Schema.Number, rooms: Schema.Number })
-export type AssignedRooms = typeof AssignedRoomsSchema.Type
+/** A gateway's load as its counter holds it, and how many rooms are assigned to it. */
+const GatewayLoadSchema = Schema.Struct({ gateway: Schema.String, load: Schema.Number, rooms: Schema.Number })
+export type GatewayLoadRow = typeof GatewayLoadSchema.Type
+
+/** A counter that did not hold the sum of its gateway's assignments. */
+export interface CounterDrift {
+  readonly gateway: string
+  readonly counted: number
+  readonly actual: number
+}
 
 export type GatewayPatch = { readonly [K in "description" | "capacity" | "region" | "enabled" | "draining"]?: GatewayRow[K] | undefined }
 
@@ -32,8 +41,6 @@ export interface GatewayListing extends GatewayRow {
   readonly eventsPasswordSet: boolean
 }
 
-// An arbitrary constant shared by every process of this service.
-const placementLock = 7_413_020_118
 
 const decodeGateway = decodeRow(GatewayRowSchema, "gateways", (raw) => `name=${String((raw as { name?: unknown }).name)}`)
 
@@ -43,21 +50,24 @@ export class GatewayStore extends Context.Service<GatewayStore, {
   readonly listing: Effect.Effect<ReadonlyArray<GatewayListing>, DatabaseUnavailable>
   /** The stored hash of a gateway's events password: null when none is set, undefined when no such gateway. */
   readonly eventsPasswordHash: (name: string) => Effect.Effect<string | null | undefined, DatabaseUnavailable>
-  /** What is assigned where, leaving out room row `exceptRoom` (a room being moved). */
-  readonly assigned: (exceptRoom?: number) => Effect.Effect<ReadonlyArray<AssignedRooms>, DatabaseUnavailable>
-  /** `list` and `assigned` in one round trip: what a placement reads while it holds the placement lock. */
+  /** Every gateway's load counter and rooms (gateways with neither left out). */
+  readonly loads: Effect.Effect<ReadonlyArray<GatewayLoadRow>, DatabaseUnavailable>
+  /**
+   * `list` and every load counter in one round trip, the load room row
+   * `exceptRoom` adds left out (a room being moved): what placement chooses from.
+   */
   readonly placementView: (exceptRoom?: number) => Effect.Effect<{
     readonly gateways: ReadonlyArray<GatewayRow>
-    readonly assigned: ReadonlyArray<AssignedRooms>
+    readonly loads: ReadonlyMap<string, number>
   }, DatabaseUnavailable>
+  /**
+   * Sets every load counter to the sum of its gateway's assignments,
+   * holding the counters meanwhile (a step that would change one waits);
+   * answers those that differed.
+   */
+  readonly reconcile: Effect.Effect<ReadonlyArray<CounterDrift>, DatabaseUnavailable>
   /** Live sessions per gateway (gateways without any left out). */
   readonly usersOn: Effect.Effect<ReadonlyArray<{ readonly gateway: string; readonly users: number }>, DatabaseUnavailable>
-  /**
-   * Runs `body` in a transaction holding the deployment-wide placement lock:
-   * what is read inside it stays current until it commits, so rooms placed
-   * at the same time (in any process) never overcommit a gateway.
-   */
-  readonly exclusively: <A, E, R>(body: Effect.Effect<A, E, R>) => Effect.Effect<A, E | DatabaseUnavailable, R>
   /** Registers a gateway; undefined when the name is taken. */
   readonly create: (gateway: Omit<GatewayRow, "online"> & EventsPassword) => Effect.Effect<GatewayRow | undefined, DatabaseUnavailable>
   /**
@@ -103,42 +113,57 @@ export class GatewayStore extends Context.Service<GatewayStore, {
         unavailable("GatewayStore.eventsPasswordHash")
       )
 
-    const assigned = (exceptRoom = 0) =>
-      sql<AssignedRooms>`
-        SELECT gateway_name AS gateway, users, count(*)::int AS rooms
-        FROM room_server_assignments WHERE room_id <> ${exceptRoom}
-        GROUP BY gateway_name, users`.pipe(unavailable("GatewayStore.assigned"))
+    const decodeLoads = Schema.decodeUnknownEffect(Schema.Array(GatewayLoadSchema))
+    const loads = sql`
+      SELECT COALESCE(l.gateway_name, a.gateway_name) AS gateway, COALESCE(l.load, 0) AS load, COALESCE(a.rooms, 0) AS rooms
+      FROM gateway_loads l
+      FULL JOIN (SELECT gateway_name, count(*)::int AS rooms FROM room_server_assignments GROUP BY gateway_name) a
+        ON a.gateway_name = l.gateway_name
+      WHERE COALESCE(l.load, 0) <> 0 OR COALESCE(a.rooms, 0) <> 0`.pipe(
+      unavailable("GatewayStore.loads"),
+      Effect.flatMap((rows) =>
+        decodeLoads(rows).pipe(Effect.mapError((e) => new DatabaseUnavailable({ operation: "GatewayStore.loads", reason: e.message }))))
+    )
 
-    const decodeAssigned = Schema.decodeUnknownEffect(Schema.Array(AssignedRoomsSchema))
     const placementView = (exceptRoom = 0) =>
-      sql<{ gateways: unknown; assigned: unknown }>`
+      sql<{ gateways: unknown; loads: unknown }>`
         SELECT
           (SELECT COALESCE(json_agg(json_build_object(
              'name', name, 'description', description, 'capacity', capacity, 'region', region,
              'enabled', enabled, 'draining', draining, 'online', online) ORDER BY id), '[]'::json)
            FROM gateways) AS gateways,
-          (SELECT COALESCE(json_agg(json_build_object('gateway', gateway_name, 'users', users, 'rooms', rooms)), '[]'::json)
-           FROM (SELECT gateway_name, users, count(*)::int AS rooms FROM room_server_assignments
-                 WHERE room_id <> ${exceptRoom} GROUP BY gateway_name, users) a) AS assigned`.pipe(
+          (SELECT COALESCE(json_object_agg(l.gateway_name, l.load - COALESCE(own.load, 0)), '{}'::json)
+           FROM gateway_loads l
+           LEFT JOIN room_server_assignments own ON own.room_id = ${exceptRoom} AND own.gateway_name = l.gateway_name) AS loads`.pipe(
         unavailable("GatewayStore.placementView"),
         Effect.flatMap(([row]) =>
-          Effect.all({
-            gateways: decodeAll(Array.isArray(row?.gateways) ? row.gateways : []),
-            assigned: decodeAssigned(row?.assigned ?? []).pipe(
-              Effect.mapError((e) => new DatabaseUnavailable({ operation: "GatewayStore.placementView", reason: e.message }))
-            )
-          }))
+          Effect.map(decodeAll(Array.isArray(row?.gateways) ? row.gateways : []), (gateways) => ({
+            gateways,
+            loads: new Map(Object.entries((row?.loads ?? {}) as Record<string, number>).map(([g, l]) => [g, Number(l)]))
+          })))
       )
+
+    // The counters are locked first (a step changing one waits), then summed
+    // from the assignments every committed step left: the two agree unless
+    // a counter drifted.
+    const reconcile = sql.withTransaction(Effect.gen(function*() {
+      yield* sql`SELECT gateway_name FROM gateway_loads ORDER BY gateway_name FOR UPDATE`
+      return yield* sql<CounterDrift>`
+        WITH sums AS (SELECT gateway_name, sum(load)::int AS load FROM room_server_assignments GROUP BY gateway_name),
+        drift AS (
+          SELECT COALESCE(l.gateway_name, s.gateway_name) AS gateway, COALESCE(l.load, 0) AS counted, COALESCE(s.load, 0) AS actual
+          FROM gateway_loads l FULL JOIN sums s ON s.gateway_name = l.gateway_name
+          WHERE COALESCE(l.load, 0) <> COALESCE(s.load, 0)),
+        fixed AS (
+          INSERT INTO gateway_loads (gateway_name, load) SELECT gateway, actual FROM drift
+          ON CONFLICT (gateway_name) DO UPDATE SET load = EXCLUDED.load)
+        SELECT gateway, counted, actual FROM drift ORDER BY gateway`
+    })).pipe(unavailableIn("GatewayStore.reconcile"))
 
     const usersOn = sql<{ gateway: string; users: number }>`
       SELECT g.name AS gateway, count(*)::int AS users
       FROM sessions s JOIN gateways g ON g.id = s.gateway_id
       WHERE s.removed_at IS NULL GROUP BY g.name`.pipe(unavailable("GatewayStore.usersOn"))
-
-    const exclusively = <A, E, R>(body: Effect.Effect<A, E, R>) =>
-      sql.withTransaction(
-        sql`SELECT pg_advisory_xact_lock(${placementLock})`.pipe(unavailable("GatewayStore.exclusively"), Effect.andThen(body))
-      ).pipe(unavailableIn("GatewayStore.exclusively"))
 
     const one = (rows: ReadonlyArray<unknown>) => (rows[0] === undefined ? Effect.succeed(undefined) : Effect.map(decodeAll([rows[0]]), (g) => g[0]))
 
@@ -192,6 +217,6 @@ export class GatewayStore extends Context.Service<GatewayStore, {
         unavailable("GatewayStore.roomsOn")
       )
 
-    return { list, listing, eventsPasswordHash, assigned, placementView, usersOn, exclusively, create, update, setOnline, downSince, roomsOn }
+    return { list, listing, eventsPasswordHash, loads, placementView, reconcile, usersOn, create, update, setOnline, downSince, roomsOn }
   }))
 }

@@ -18,17 +18,20 @@ const probeTimeout = Duration.seconds(1)
 export class Outage extends Context.Service<Outage, {
   /** Logs the failure unless another was logged less than a second ago. */
   readonly report: (e: DatabaseUnavailable) => Effect.Effect<void>
-  /** Whether the database answers a trivial query now (asked at most twice a second, whoever asks). */
+  /** False when a trivial query fails now (asked at most twice a second, whoever asks); one that is slow to answer counts as reachable. */
   readonly reachable: Effect.Effect<boolean>
 }>()("room-orchestrator/Outage") {
   static readonly layer = Layer.effect(Outage, Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     let last = Number.NEGATIVE_INFINITY
     let suppressed = 0
+    // Only a failed query says the database is away: a query that waits
+    // (every connection busy under load, or a network that drops packets)
+    // says nothing, and callers go on waiting as they would anyway.
     const reachable = yield* Effect.cachedWithTTL(
       sql`SELECT 1`.pipe(
-        Effect.timeout(probeTimeout),
         Effect.as(true),
+        Effect.timeoutOrElse({ duration: probeTimeout, orElse: () => Effect.succeed(true) }),
         Effect.catchCause(() => Effect.succeed(false))
       ),
       reachableFor

@@ -7,7 +7,7 @@ import type { SessionOnGateway } from "../../machines/room.machine.ts"
 import type { HistoryRow, RoomEffect, RoomSnapshot } from "../../machines/step.ts"
 import type { DatabaseUnavailable } from "../domain/errors.ts"
 import type { RoomId } from "../domain/room.ts"
-import { decodeRow, idOf, StoredRowInvalid, unavailable } from "./failure.ts"
+import { decodeRow, idOf, StoredRowInvalid, unavailable, unavailableIn } from "./failure.ts"
 
 /** The stored room is not the one a write started from: another process (or a hand edit) changed it. */
 export class StaleRoom extends Schema.TaggedError<StaleRoom>()("StaleRoom", {
@@ -80,7 +80,18 @@ export interface Commit {
   /** When its earliest timer fires. */
   readonly deadline: Date | null
   readonly effects: ReadonlyArray<RoomEffect>
+  /** The load the room adds to its gateway once its assignment is written (the balancer's rule, applied by the caller). */
+  readonly load: number
+  /**
+   * A placement's reservation: the step is written only if `gateway`'s
+   * load counter still has room for the room (`load + need <= capacity`).
+   * The room must not be on that gateway already.
+   */
+  readonly reserve?: { readonly gateway: string; readonly capacity: number } | undefined
 }
+
+/** A placement that found its gateway full: another room took the room it counted on. */
+export class GatewayFull extends Schema.TaggedError<GatewayFull>()("GatewayFull", { gateway: Schema.String }) {}
 
 export class RoomStore extends Context.Service<RoomStore, {
   /**
@@ -102,9 +113,7 @@ export class RoomStore extends Context.Service<RoomStore, {
    * nothing once the transaction rolls back) when the stored version is no
    * longer the one the step started from.
    */
-  readonly write: (roomId: number, commit: Commit) => Effect.Effect<number, DatabaseUnavailable | StaleRoom>
-  /** Like `write`, in a transaction of its own. */
-  readonly commit: (roomId: number, commit: Commit) => Effect.Effect<number, DatabaseUnavailable | StaleRoom>
+  readonly write: (roomId: number, commit: Commit) => Effect.Effect<number, DatabaseUnavailable | StaleRoom | GatewayFull>
   readonly transitions: (roomId: number) => Effect.Effect<ReadonlyArray<TransitionRow>, DatabaseUnavailable>
   /** Ids of rooms whose machine has a timer due at `now`. */
   readonly dueRooms: (now: Date) => Effect.Effect<ReadonlyArray<RoomId>, DatabaseUnavailable>
@@ -194,17 +203,20 @@ export class RoomStore extends Context.Service<RoomStore, {
     const snapshotWrite = (roomId: number, c: Commit) => {
       const s = c.snapshot
       const json = JSON.stringify(s)
+      // a placement's step is written only if its reservation held
+      const reserved = c.reserve === undefined ? sql`` : sql`AND EXISTS (SELECT 1 FROM reserve)`
       return c.version === null
         ? sql`
           INSERT INTO room_snapshots (room_id, seq, state, snapshot, deadline_at, sessions, updated_at, version)
-          VALUES (${roomId}, ${s.seq}, ${s.state}, ${json}::jsonb, ${c.deadline}, ${s.context.sessions.length}, now(), 1)
+          SELECT ${roomId}, ${s.seq}, ${s.state}, ${json}::jsonb, ${c.deadline}, ${s.context.sessions.length}, now(), 1
+          WHERE true ${reserved}
           ON CONFLICT (room_id) DO NOTHING
           RETURNING version`
         : sql`
           UPDATE room_snapshots SET
             seq = ${s.seq}, state = ${s.state}, snapshot = ${json}::jsonb, deadline_at = ${c.deadline},
             sessions = ${s.context.sessions.length}, updated_at = now(), version = version + 1
-          WHERE room_id = ${roomId} AND version = ${c.version}
+          WHERE room_id = ${roomId} AND version = ${c.version} ${reserved}
           RETURNING version`
     }
 
@@ -217,16 +229,17 @@ export class RoomStore extends Context.Service<RoomStore, {
         ))
       }) v`
 
-    const assignmentWrite = (roomId: number, effect: AssignmentEffect) => {
+    const assignmentWrite = (roomId: number, effect: AssignmentEffect, load: number) => {
       switch (effect._tag) {
         case "WriteAssignment":
           return sql`
-            INSERT INTO room_server_assignments (room_id, gateway_name, region, users)
-            SELECT ${roomId}, ${effect.gateway}, ${effect.region}, ${effect.users} FROM snap
+            INSERT INTO room_server_assignments (room_id, gateway_name, region, users, load)
+            SELECT ${roomId}, ${effect.gateway}, ${effect.region}, ${effect.users}, ${load} FROM snap
             ON CONFLICT (room_id) DO UPDATE SET
               gateway_name = EXCLUDED.gateway_name,
               region = EXCLUDED.region,
               users = EXCLUDED.users,
+              load = EXCLUDED.load,
               assigned_at = CASE WHEN room_server_assignments.gateway_name = EXCLUDED.gateway_name
                                  THEN room_server_assignments.assigned_at ELSE now() END,
               last_used_at = now()`
@@ -237,23 +250,62 @@ export class RoomStore extends Context.Service<RoomStore, {
       }
     }
 
-    const write = (roomId: number, c: Commit) => {
+    // What the step changes in the gateways' load counters: the room's old
+    // load off its old gateway, its new load onto its new one, as one
+    // upsert per gateway (a row written twice in one statement is not
+    // allowed). A reservation has added the new load already.
+    const countersWrite = (roomId: number, assignment: AssignmentEffect, c: Commit) =>
+      sql`
+        old AS (SELECT gateway_name, load FROM room_server_assignments WHERE room_id = ${roomId}),
+        deltas AS (
+          SELECT gateway_name, sum(d)::int AS d FROM (
+            SELECT gateway_name, -load AS d FROM old
+            UNION ALL
+            SELECT ${assignment._tag === "WriteAssignment" ? assignment.gateway : null}::text, ${c.load}::int
+            WHERE ${assignment._tag === "WriteAssignment"}
+          ) x
+          WHERE EXISTS (SELECT 1 FROM snap) AND gateway_name IS DISTINCT FROM ${c.reserve?.gateway ?? null}::text
+          GROUP BY gateway_name HAVING sum(d) <> 0),
+        counters AS (
+          INSERT INTO gateway_loads (gateway_name, load) SELECT gateway_name, d FROM deltas
+          ON CONFLICT (gateway_name) DO UPDATE SET load = gateway_loads.load + EXCLUDED.load)`
+
+    // One statement: the reservation (when placing), the snapshot (written
+    // only if the reservation held and the version is the one the step
+    // started from), the history, the assignment and the load counters. A
+    // placement runs in a transaction of its own: a stale version rolls its
+    // reservation back.
+    const write = (roomId: number, c: Commit): Effect.Effect<number, DatabaseUnavailable | StaleRoom | GatewayFull> =>
+      c.reserve === undefined ? statement(roomId, c) : sql.withTransaction(statement(roomId, c)).pipe(unavailableIn("RoomStore.commit"))
+
+    const statement = (roomId: number, c: Commit) => {
       const history = c.effects.flatMap((e) => (e._tag === "Persist" && e.history !== undefined ? [e.history] : []))
       const assignment = netAssignment(c.effects)
+      const loadChanges = assignment !== undefined && assignment._tag !== "TouchAssignment"
       const parts = [
+        ...(c.reserve !== undefined
+          ? [sql`reserve AS (
+              INSERT INTO gateway_loads (gateway_name, load)
+              SELECT ${c.reserve.gateway}, ${c.load}::int WHERE ${c.load}::int <= ${c.reserve.capacity}
+              ON CONFLICT (gateway_name) DO UPDATE SET load = gateway_loads.load + EXCLUDED.load
+              WHERE gateway_loads.load + EXCLUDED.load <= ${c.reserve.capacity}
+              RETURNING gateway_name)`]
+          : []),
         sql`snap AS (${snapshotWrite(roomId, c)})`,
         ...(history.length > 0 ? [sql`history AS (${historyWrite(roomId, history)})`] : []),
-        ...(assignment !== undefined ? [sql`assignment AS (${assignmentWrite(roomId, assignment)})`] : [])
+        ...(loadChanges ? [countersWrite(roomId, assignment, c)] : []),
+        ...(assignment !== undefined ? [sql`assignment AS (${assignmentWrite(roomId, assignment, c.load)})`] : [])
       ]
-      return sql<{ version: string | number }>`WITH ${sql.join(", ", false)(parts)} SELECT version FROM snap`.pipe(
+      return sql<{ version: string | number | null; reserved: number }>`
+        WITH ${sql.join(", ", false)(parts)}
+        SELECT (SELECT version FROM snap) AS version, ${c.reserve !== undefined ? sql`(SELECT count(*)::int FROM reserve)` : sql`1`} AS reserved`.pipe(
         unavailable("RoomStore.commit"),
-        Effect.flatMap((rows) =>
-          rows[0] === undefined ? Effect.fail(new StaleRoom({ roomId, version: c.version })) : Effect.succeed(Number(rows[0].version))
-        )
+        Effect.flatMap(([row]): Effect.Effect<number, GatewayFull | StaleRoom> => {
+          if (row === undefined || row.reserved === 0) return Effect.fail(new GatewayFull({ gateway: c.reserve?.gateway ?? "" }))
+          return row.version === null ? Effect.fail(new StaleRoom({ roomId, version: c.version })) : Effect.succeed(Number(row.version))
+        })
       )
     }
-
-    const commit = write
 
     const transitions = (roomId: number) =>
       sql<TransitionRow>`
@@ -278,7 +330,7 @@ export class RoomStore extends Context.Service<RoomStore, {
       unavailable("RoomStore.miscounted")
     )
 
-    return { loadRoom, historyLength, loadAssignment, liveSessions, assignments, write, commit, transitions, dueRooms, miscounted }
+    return { loadRoom, historyLength, loadAssignment, liveSessions, assignments, write, transitions, dueRooms, miscounted }
   }))
 }
 

@@ -2,14 +2,17 @@
 // for FAILOVER_WAIT_TIME is moved (each room's entity asks the balancer
 // again, keeping its region). It reads the recorded status, so one sweep in
 // the whole deployment (a cluster singleton) serves every process, and a
-// restart during the wait does not lose the failover.
+// restart during the wait does not lose the failover. Only a sweep that
+// moves rooms is traced.
 import { Duration, Effect, Schedule } from "effect"
 import { Singleton } from "effect/cluster"
 import { Config } from "../config.ts"
 import { GatewayStore } from "../db/gatewayStore.ts"
 import { Outage } from "../db/outage.ts"
 import { countFailovers } from "../metrics/events.ts"
+import type { RoomId } from "../domain/room.ts"
 import { Rooms } from "../rooms/rooms.ts"
+import { sweepAction, untraced } from "../tracing.ts"
 
 /** How often the sweep looks: the failover happens at most this long after FAILOVER_WAIT_TIME. */
 export const failoverSweepInterval = Duration.millis(500)
@@ -23,19 +26,27 @@ export const makeFailover = Effect.gen(function*() {
   const rooms = yield* Rooms
   const reported = new Map<string, number>()
 
-  return Effect.gen(function*() {
-    for (const gateway of yield* gateways.downSince(config.failoverWaitTime)) {
-      const assigned = yield* gateways.roomsOn(gateway)
+  const move = (gateway: string, assigned: ReadonlyArray<RoomId>) =>
+    Effect.gen(function*() {
       const results = yield* Effect.forEach(assigned, (room) => Effect.option(rooms.gatewayDown(room, gateway)), { concurrency: 16 })
       const moved = results.filter((m) => m._tag === "Some" && m.value.gateway !== gateway).length
       const stuck = assigned.length - moved
       yield* countFailovers(moved)
       const now = Date.now()
-      if (moved === 0 && now - (reported.get(gateway) ?? 0) < failureReportInterval) continue
+      if (moved === 0 && now - (reported.get(gateway) ?? 0) < failureReportInterval) return
       reported.set(gateway, now)
       yield* Effect.logWarning("Moved rooms off a gateway that went down").pipe(
         Effect.annotateLogs({ gateway_name: gateway, rooms: moved, assigned: assigned.length, not_moved_yet: stuck })
       )
+    }).pipe(sweepAction("FailoverSweep.move", { "gateway.name": gateway, rooms: assigned.length }))
+
+  // Only a gateway down with rooms on it is worth a trace.
+  const downWithRooms = Effect.flatMap(gateways.downSince(config.failoverWaitTime), (down) =>
+    Effect.forEach(down, (gateway) => Effect.map(gateways.roomsOn(gateway), (assigned) => ({ gateway, assigned }))))
+
+  return Effect.gen(function*() {
+    for (const { gateway, assigned } of yield* untraced(downWithRooms)) {
+      if (assigned.length > 0) yield* move(gateway, assigned)
     }
   })
 })

@@ -1,10 +1,10 @@
 // Every gateway with its load, as operators see it (GET /servers, the
 // inspector's /admin/gateway-loads, the gateway gauges of /metrics): read from
-// Postgres each time, so every process answers the same. The load follows
-// the balancer's rule (roomLoad); gateways of AVAILABLE_JANUS_SERVERS that are
-// not registered count as the balancer counts them: enabled, default capacity.
+// Postgres each time, so every process answers the same. The load is the
+// gateway's counter, the one placement reserves from (kept by the rooms'
+// steps); gateways of AVAILABLE_JANUS_SERVERS that are not registered count
+// as the balancer counts them: enabled, default capacity.
 import { Context, Effect, Layer } from "effect"
-import { roomLoad } from "../balancer/select.ts"
 import { Config } from "../config.ts"
 import { GatewayStore } from "../db/gatewayStore.ts"
 import type { DatabaseUnavailable } from "../domain/errors.ts"
@@ -39,12 +39,8 @@ export class GatewayLoads extends Context.Service<GatewayLoads, {
     const store = yield* GatewayStore
 
     const current = Effect.gen(function*() {
-      const [rows, assigned, users] = yield* Effect.all([store.list, store.assigned(), store.usersOn])
-      const placed = new Map<string, { load: number; rooms: number }>()
-      for (const a of assigned) {
-        const g = placed.get(a.gateway) ?? { load: 0, rooms: 0 }
-        placed.set(a.gateway, { load: g.load + a.rooms * roomLoad(a.users, config.avgRoomOccupancy), rooms: g.rooms + a.rooms })
-      }
+      const [rows, loads, users] = yield* Effect.all([store.list, store.loads, store.usersOn])
+      const placed = new Map(loads.map((l) => [l.gateway, l]))
       const usersOf = new Map(users.map((u) => [u.gateway, u.users]))
       const available = new Set(config.availableJanusServers)
       const registered = new Set(rows.map((r) => r.name))

@@ -1,18 +1,24 @@
-// Handlers of the admin endpoints: gateways, rooms and each room's machine.
-// Every change takes effect at once (placement reads gateways per decision;
-// the room catalog is reloaded after each write).
-import { Effect } from "effect"
+// Handlers of the admin endpoints: gateways, rooms, each room's machine,
+// sessions and assignments. Every change takes effect at once (placement
+// reads gateways per decision; the room catalog is reloaded after each
+// write) and is audited with who made it. What a release or a reassign does
+// to a room is its machine's decision: the handler only reports it.
+import { Effect, Layer } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { auditChange } from "../auth/audit.ts"
 import { hashPassword } from "../auth/passwords.ts"
 import { Config } from "../config.ts"
 import type { CatalogRow, RoomWriteProblem } from "../db/catalogStore.ts"
+import { AdminStore, type AssignmentRow, type SessionRow } from "../db/adminStore.ts"
 import { type GatewayListing, type GatewayRow, GatewayStore } from "../db/gatewayStore.ts"
 import { RoomStore } from "../db/roomStore.ts"
 import { type RoomId, roomIdOut } from "../domain/room.ts"
 import { RoomCatalog } from "../rooms/catalog.ts"
 import type { RoomStatus } from "../rooms/messages.ts"
+import { GatewayLoads, type GatewayLoadView } from "../gateways/loads.ts"
 import { type RoomFailure, Rooms } from "../rooms/rooms.ts"
+import { Sessions } from "../sessions/sessions.ts"
+import { defaultAdminPage } from "./adminApi.ts"
 import { Api } from "./api.ts"
 import { BadRequest, Conflict, NotFound } from "./errors.ts"
 import { asHttpError } from "./failures.ts"
@@ -31,7 +37,55 @@ export const AdminHandlers = HttpApiBuilder.group(Api, "admin", Effect.fn(functi
   const catalog = yield* RoomCatalog
   const rooms = yield* Rooms
   const roomStore = yield* RoomStore
+  const store = yield* AdminStore
+  const sessions = yield* Sessions
+  const loads = yield* GatewayLoads
   const idOut = (id: RoomId) => roomIdOut(id, config.roomIdsAsStrings)
+  const iso = (millis: number) => new Date(millis).toISOString()
+  const cursorOf = (page: { readonly rows: ReadonlyArray<{ readonly id: number }>; readonly more: boolean }) =>
+    page.more && page.rows.length > 0 ? String(page.rows.at(-1)!.id) : null
+
+  const sessionView = ({ joined, keepalive, room, ...s }: SessionRow) => ({ ...s, room: idOut(room), joined: iso(joined), keepalive: iso(keepalive) })
+
+  const assignmentView = ({ id: _, room, state, assigned_at, last_used_at, ...a }: AssignmentRow) => ({
+    ...a,
+    room: idOut(room),
+    state: state as RoomStatus["state"] | null,
+    assigned_at: iso(assigned_at),
+    last_used_at: iso(last_used_at)
+  })
+
+  const changeView = (previous: string, s: RoomStatus) => ({
+    room: idOut(s.room),
+    state: s.state,
+    gateway: s.gateway,
+    previous_gateway: previous,
+    region: s.region,
+    sessions: s.sessions
+  })
+
+  // The room's assignment as its machine holds it: one to release or move.
+  const assignedRoom = (room: RoomId) =>
+    Effect.gen(function*() {
+      if (!config.scale) return yield* new Conflict({ error: "rooms have no assignments in legacy mode (SCALE=false)" })
+      const row = yield* knownRoom(room)
+      const status = yield* asHttpError(rooms.status(room))
+      if (status.gateway === null || status.state === "idle") return yield* new NotFound({ error: `room ${room} has no assignment` })
+      return { row, status, gateway: status.gateway }
+    })
+
+  const whyNoRooms = (g: GatewayLoadView) =>
+    !g.available ? "is not in AVAILABLE_JANUS_SERVERS" : !g.enabled ? "is disabled" : g.draining ? "is draining" : g.online === false ? "is offline" : undefined
+  const takesRooms = (g: GatewayLoadView) => whyNoRooms(g) === undefined
+
+  // A gateway the operator names must be able to take rooms; whether it has room is the operator's call.
+  const usableGateway = (name: string) =>
+    Effect.gen(function*() {
+      const gateway = (yield* asHttpError(loads.current)).find((g) => g.name === name)
+      if (gateway === undefined || !gateway.registered) return yield* new BadRequest({ error: `gateway: no gateway named ${name}` })
+      const why = whyNoRooms(gateway)
+      if (why !== undefined) return yield* new Conflict({ error: `gateway ${name} ${why}: it takes no rooms` })
+    })
 
   const roomView = (r: CatalogRow) => ({
     room: idOut(r.room),
@@ -134,4 +188,48 @@ export const AdminHandlers = HttpApiBuilder.group(Api, "admin", Effect.fn(functi
     .handle("roomMachine", ({ params }) => machineView(params.room, rooms.status))
     .handle("reloadRoom", ({ params }) =>
       machineView(params.room, rooms.reload).pipe(Effect.tap(() => auditChange("room.reload", { room: params.room }))))
-}))
+    .handle("listSessions", ({ query }) =>
+      asHttpError(store.sessions({ ...query, after: Number(query.cursor ?? 0), limit: query.limit ?? defaultAdminPage })).pipe(
+        Effect.map((page) => ({ sessions: page.rows.map(sessionView), next_cursor: cursorOf(page) }))
+      ))
+    .handle("closeSession", ({ params }) =>
+      Effect.gen(function*() {
+        const session = yield* asHttpError(store.session(params.id))
+        // closed by its room's usual path: the room hears the leave
+        if (session === undefined || !(yield* asHttpError(sessions.closeSocket(params.id)))) {
+          return yield* new NotFound({ error: `session ${params.id} not found` })
+        }
+        yield* auditChange("session.close", { session: params.id }, { room: session.room, user: session.user, gateway: session.gateway })
+        return sessionView(session)
+      }))
+    .handle("listAssignments", ({ query }) =>
+      asHttpError(store.assignments({ gateway: query.gateway, after: Number(query.cursor ?? 0), limit: query.limit ?? defaultAdminPage })).pipe(
+        Effect.map((page) => ({ assignments: page.rows.map(assignmentView), next_cursor: cursorOf(page) }))
+      ))
+    .handle("releaseAssignment", ({ params }) =>
+      Effect.gen(function*() {
+        const { gateway } = yield* assignedRoom(params.room)
+        const after = yield* asHttpError(rooms.releaseAssignment(params.room))
+        if (after.gateway !== null) {
+          return yield* new Conflict({ error: `room ${params.room} has ${after.sessions} users: only an empty room's assignment is released` })
+        }
+        yield* auditChange("assignment.release", { room: params.room }, { gateway })
+        return changeView(gateway, after)
+      }))
+    .handle("reassignRoom", ({ params, payload }) =>
+      Effect.gen(function*() {
+        const { status, gateway } = yield* assignedRoom(params.room)
+        if (status.state === "draining") {
+          return yield* new Conflict({ error: `room ${params.room} is draining (nobody in it): release it instead` })
+        }
+        if (payload.gateway !== undefined) yield* usableGateway(payload.gateway)
+        // as a failover, but a room with nowhere to go stays where it is (the
+        // balancer finds a gateway, over capacity if need be, while another takes rooms)
+        else if (!(yield* asHttpError(loads.current)).some((g) => g.name !== gateway && takesRooms(g))) {
+          return yield* new Conflict({ error: `no other gateway can take room ${params.room} now` })
+        }
+        const after = yield* asHttpError(rooms.reassign(params.room, payload.gateway))
+        yield* auditChange("assignment.reassign", { room: params.room }, { from: gateway, to: after.gateway, gateway: payload.gateway })
+        return changeView(gateway, after)
+      }))
+})).pipe(Layer.provide(AdminStore.layer))

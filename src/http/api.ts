@@ -8,6 +8,7 @@ import { GatewayName, OpenStruct, RequestGeo, RoomId, RoomIdParam, RoomIdView, w
 import { PositiveInt32, StoredJsonObject, StoredName, StoredText } from "../domain/text.ts"
 import { JanusEvents, UserId, UserSessionBody } from "../sessions/messages.ts"
 import { BadRequest, Conflict, NotFound, PayloadTooLarge, ServerError, ServiceUnavailable, UnsupportedMediaType } from "./errors.ts"
+import { closeSession, listAssignments, listSessions, reassignRoom, releaseAssignment } from "./adminApi.ts"
 import { GatewayLoad, InspectApi } from "./inspectApi.ts"
 import { MeetingsApi } from "./meetingsApi.ts"
 import { doc, documentTransport } from "./openapi.ts"
@@ -149,7 +150,7 @@ export class ClientsApi extends HttpApiGroup.make("clients", { topLevel: true })
         with_num_users: Schema.optionalKey(Schema.String.annotate({ description: "true: fill num_users and questions; any other value counts as false", examples: ["true"] })),
         ...kindQuery
       },
-      error: ServiceUnavailable,
+      error: [BadRequest, ServiceUnavailable],
       success: Schema.Struct({ rooms: Schema.Array(GroupEntry) })
     }).pipe(doc("Enabled rooms", "Every enabled configured room with its default gateway, sorted by description (meeting rooms too with kind=all); live user counts with with_num_users=true.")),
     HttpApiEndpoint.get("liveRooms", "/rooms", { query: kindQuery, success: Schema.Array(LiveRoom), error: [BadRequest, ServiceUnavailable] }).pipe(
@@ -352,11 +353,12 @@ export class AdminApi extends HttpApiGroup.make("admin")
       "After its rows were edited by hand: the room forgets what it holds in memory, loads itself again from Postgres and answers its machine as stored."
     ))
   )
+  .add(listSessions, closeSession, listAssignments, releaseAssignment, reassignRoom)
   .prefix("/admin")
   .middleware(AdminAccess)
   .annotateMerge(OpenApi.annotations({
     title: "Admin",
-    description: "Gateways, rooms and each room's machine (roles gxy_admin or gxy_root, or the service user)"
+    description: "Gateways, rooms, each room's machine, sessions and assignments (roles gxy_admin or gxy_root, or the service user); every change is logged with who made it"
   }))
 {}
 

@@ -2,12 +2,14 @@
 // room's machine at once (paged, filterable), one room's history, and the
 // gateways' load. The live stream and the page are plain routes
 // (src/inspect/routes.ts): they are not JSON.
-import { Effect, Schema, SchemaIssue, SchemaTransformation } from "effect"
-import { AdminAccess } from "../auth/access.ts"
+import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "effect/http-api"
+import { roomStates } from "../../machines/room.machine.ts"
+import { AdminAccess } from "../auth/access.ts"
 import { GatewayName } from "../domain/room.ts"
 import { StoredText } from "../domain/text.ts"
 import { BadRequest, NotFound, ServiceUnavailable } from "./errors.ts"
+import { countParam, CursorParam, patterned } from "./params.ts"
 
 /** A room id as it appears on the wire: a number, or a string id. */
 export const RoomIdOut = Schema.Union([Schema.Int, Schema.String])
@@ -15,28 +17,12 @@ export const RoomIdOut = Schema.Union([Schema.Int, Schema.String])
 /** A count or sequence number: a whole number, never Infinity or NaN. */
 const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 
-const text = (pattern: RegExp, message: string) =>
-  Schema.String.check(Schema.makeFilter((s: string) => pattern.test(s) || message))
-
 /** A room id in a query: 1–64 characters of `[A-Za-z0-9_.:-]`. */
-const RoomIdParam = text(/^[A-Za-z0-9_.:-]{1,64}$/, "must be a room id (1–64 letters, digits or _ . : -)")
+const RoomIdParam = patterned(/^[A-Za-z0-9_.:-]{1,64}$/, "must be a room id (1–64 letters, digits or _ . : -)").annotate({ examples: ["2171"] })
 
-const StateParam = text(/^[A-Za-z0-9_.:-]{1,64}$/, "must be a state name")
+const StateParam = patterned(/^[A-Za-z0-9_.:-]{1,64}$/, "must be a state name").annotate({ examples: roomStates })
 
-const SearchParam = StoredText(64)
-
-/** A whole number in a query, between 1 and `max`. */
-const countParam = (max: number, message: string) =>
-  Schema.String.pipe(Schema.decodeTo(
-    Schema.Int,
-    SchemaTransformation.transformEffect<number, string>({
-      decode: (s) => {
-        const n = /^\d{1,9}$/.test(s) ? Number(s) : Number.NaN
-        return n >= 1 && n <= max ? Effect.succeed(n) : Effect.fail(new SchemaIssue.InvalidValue({ message }))
-      },
-      encode: (n) => Effect.succeed(String(n))
-    })
-  ))
+const SearchParam = StoredText(64).annotate({ description: "A piece of the room id or name, any case", examples: ["lesson"] })
 
 /** Most rooms answered by one call to GET /admin/machines. */
 export const maxPage = 5000
@@ -44,8 +30,6 @@ export const defaultPage = 1000
 /** Most transitions answered by one call to GET /admin/machines/history. */
 export const maxHistory = 1000
 export const defaultHistory = 200
-
-const CursorParam = text(/^\d{1,18}$/, "must be the next_cursor of a previous page")
 
 export const MachineGraphView = Schema.Struct({
   id: Schema.String,
@@ -67,7 +51,7 @@ export const LastTransition = Schema.Struct({
   to: Schema.String,
   gateway: Schema.NullOr(Schema.String),
   /** Sessions the room counted after the step (history only; unknown for old rows). */
-  sessions: Schema.optional(Schema.NullOr(Count)),
+  sessions: Schema.optionalKey(Schema.NullOr(Count)),
   at: Schema.String
 })
 
@@ -131,7 +115,7 @@ export class InspectApi extends HttpApiGroup.make("inspect")
         gateway: Schema.optional(GatewayName),
         room: Schema.optional(RoomIdParam),
         q: Schema.optional(SearchParam),
-        limit: Schema.optional(countParam(maxPage, `must be a whole number from 1 to ${maxPage}`)),
+        limit: Schema.optional(countParam(maxPage)),
         cursor: Schema.optional(CursorParam)
       },
       success: MachineList,
@@ -142,7 +126,7 @@ export class InspectApi extends HttpApiGroup.make("inspect")
     HttpApiEndpoint.get("roomHistory", "/machines/history", {
       query: {
         room: RoomIdParam,
-        limit: Schema.optional(countParam(maxHistory, `must be a whole number from 1 to ${maxHistory}`))
+        limit: Schema.optional(countParam(maxHistory))
       },
       success: RoomHistory,
       error: [BadRequest, NotFound, ServiceUnavailable]

@@ -14,7 +14,9 @@ export const maxRoomName = 200
 export const CreateRoomBody = Schema.Struct({ name: StoredName(maxRoomName) }).pipe(wireExamples([{ name: "Evening lesson" }]))
 
 const JoinCodeParam = Schema.String.annotate({ description: "The room's 6-character join code, in any case", examples: ["ROOM01"] }).check(
-  Schema.makeFilter((s: string) => /^[A-Za-z0-9]{6}$/.test(s) || "must be a join code of 6 letters or digits")
+  Schema.makeFilter((s: string) => /^[A-Za-z0-9]{6}$/.test(s) || "must be a join code of 6 letters or digits", {
+    toJsonSchema: () => ({ pattern: "^[A-Za-z0-9]{6}$" })
+  })
 )
 
 

@@ -22,6 +22,9 @@ export const countFailovers = (rooms: number) => CurrentMetrics.useSync((m) => m
 /** A room's gateway answered to a client: from the read view, or by the room's actor. */
 export const countStickyAnswer = (source: "view" | "room") => CurrentMetrics.useSync((m) => m.roomServerAnswers.labels(source).inc())
 
+/** Gateway load counters found different from the sum of their assignments (and set to it). */
+export const countCounterDrift = (gateways: number) => CurrentMetrics.useSync((m) => m.counterDrift.inc(gateways))
+
 /** A failed login: its password checked, or refused unchecked (over the per-address budget). */
 export const countLogin = (outcome: "checked" | "throttled") => CurrentMetrics.useSync((m) => m.loginsThrottled.labels(outcome).inc())
 

@@ -141,6 +141,11 @@ export const makeFamilies = (options: {
     labelNames: ["outcome"] as const,
     registers
   })
+  const counterDrift = new Counter({
+    name: "gateway_load_counter_drift_total",
+    help: "Gateway load counters found to differ from the sum of their assignments by the reconciliation (and set to it); should stay 0",
+    registers
+  })
   const requestsShed = new Counter({
     name: "http_requests_shed_total",
     help: "Requests answered 503 at once because this process had MAX_IN_FLIGHT requests of their class in progress",
@@ -232,6 +237,7 @@ export const makeFamilies = (options: {
     mqttMessages,
     clientFields,
     connectionsRefused,
+    counterDrift,
     requestsShed,
     roomServerAnswers,
     realtimeRefused,

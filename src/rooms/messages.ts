@@ -47,6 +47,16 @@ export const GatewayDown = Rpc.make("GatewayDown", {
   error: failures
 })
 
+/** An operator frees the room's assignment; the room answers what it did (only an empty room lets it go). */
+export const ReleaseAssignment = Rpc.make("ReleaseAssignment", { success: RoomStatus, error: failures })
+
+/** An operator moves the room off its gateway: to `gateway`, or where the balancer chooses; the room answers what it did. */
+export const Reassign = Rpc.make("Reassign", {
+  payload: { gateway: Schema.optional(Schema.String) },
+  success: RoomStatus,
+  error: failures
+})
+
 /** Forgets what the room holds in memory and loads it again from storage (after its rows were edited by hand). */
 export const Reload = Rpc.make("Reload", { success: RoomStatus, error: failures })
 
@@ -55,4 +65,6 @@ export const Wake = Rpc.make("Wake")
 
 export const GetStatus = Rpc.make("GetStatus", { success: RoomStatus, error: failures })
 
-export const Room = Entity.make("Room", [RequestServer, ChangeSession, SyncSessions, GatewayDown, Reload, Wake, GetStatus])
+export const Room = Entity.make("Room", [
+  RequestServer, ChangeSession, SyncSessions, GatewayDown, ReleaseAssignment, Reassign, Reload, Wake, GetStatus
+])

@@ -1,10 +1,11 @@
-// Placement: the gateways' current loads, as the pure balancer sees them,
+// Placement: the gateways' load counters, as the pure balancer sees them,
 // and its choice for a room. It writes nothing: the room's own step commits
-// the assignment, inside the same transaction that holds the deployment-wide
-// placement lock (GatewayStore.exclusively), so rooms placed at the same time
-// in any process see each other's load. Logs and counts every decision.
+// the assignment and reserves the room's load with a conditional update of
+// the chosen gateway's counter (RoomStore.write); when another room filled
+// the gateway meanwhile, the room chooses again from fresh counters. No
+// deployment-wide lock. Logs and counts every decision.
 import { Context, Effect, Layer } from "effect"
-import { type GatewayLoad, type PlacementRequest, roomLoad, selectGateway, type Selection } from "../balancer/select.ts"
+import { type Choice, type GatewayLoad, type PlacementRequest, rankGateways, roomLoad, type Selection } from "../balancer/select.ts"
 import { Config } from "../config.ts"
 import { GatewayStore } from "../db/gatewayStore.ts"
 import type { DatabaseUnavailable } from "../domain/errors.ts"
@@ -15,11 +16,35 @@ export interface PlacementInput extends PlacementRequest {
   readonly rowId: number
 }
 
+/**
+ * A gateway the room may go to, and the load its counter may reach with the
+ * room on it: its capacity when the balancer took it for having room, the
+ * load it had when read (plus the room) when it took it as the least loaded
+ * overflow, none for a pinned room (whatever its load).
+ */
+export interface Candidate {
+  readonly choice: Choice
+  readonly bound: number | undefined
+}
+
 export class Placement extends Context.Service<Placement, {
   /** Every gateway of AVAILABLE_JANUS_SERVERS with its load; `exceptRowId`'s own assignment left out. */
   readonly loads: (exceptRowId?: number) => Effect.Effect<ReadonlyArray<GatewayLoad>, DatabaseUnavailable>
-  /** The balancer's choice for a room, from the loads read now (call it holding the placement lock). */
-  readonly choose: (request: PlacementInput) => Effect.Effect<Selection, DatabaseUnavailable>
+  /**
+   * Every gateway the balancer would take for a room, most preferred first,
+   * from the counters read now, each with the bound its reservation must
+   * keep (see `Candidate`); empty when none is online.
+   */
+  readonly candidates: (request: PlacementInput, options: { readonly withPending: boolean }) => Effect.Effect<ReadonlyArray<Candidate>, DatabaseUnavailable>
+  /**
+   * Runs `write` (a placement's commit on `gateway`) with the room's load
+   * counted as pending on that gateway in this process meanwhile: the
+   * candidates of other rooms placed here at the same time see it
+   * (`withPending`), so a burst of new rooms spreads as if placed in turn.
+   */
+  readonly pending: <A, E, R>(gateway: string, need: number, write: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /** The load a room with `users` sessions adds to its gateway (the balancer's rule). */
+  readonly roomLoad: (users: number) => number
   /** Logs and counts a decision once it is committed. */
   readonly report: (request: PlacementRequest, selection: Selection) => Effect.Effect<void>
 }>()("room-orchestrator/Placement") {
@@ -36,10 +61,12 @@ export class Placement extends Context.Service<Placement, {
 
     // Gateways named in AVAILABLE_JANUS_SERVERS but not registered count as
     // enabled, of default capacity, status unknown.
-    const loads = (exceptRowId?: number) => Effect.gen(function*() {
-      const { gateways: rows, assigned } = yield* gateways.placementView(exceptRowId)
-      const load = new Map<string, number>()
-      for (const a of assigned) load.set(a.gateway, (load.get(a.gateway) ?? 0) + a.rooms * roomLoad(a.users, config.avgRoomOccupancy))
+    const pendingLoad = new Map<string, number>()
+
+    const loads = (exceptRowId?: number, withPending = false) => Effect.gen(function*() {
+      const { gateways: rows, loads: stored } = yield* gateways.placementView(exceptRowId)
+      const load = new Map(stored)
+      if (withPending) for (const [g, p] of pendingLoad) load.set(g, (load.get(g) ?? 0) + p)
       const rowOf = new Map(rows.map((r) => [r.name, r]))
       return config.availableJanusServers.map((name): GatewayLoad => {
         const row = rowOf.get(name)
@@ -55,8 +82,18 @@ export class Placement extends Context.Service<Placement, {
       })
     })
 
-    const choose = (request: PlacementInput) =>
-      Effect.map(loads(request.rowId), (l) => selectGateway(l, policy, request)).pipe(Effect.withSpan("Placement.choose", undefined, { captureStackTrace: false }))
+    // An overflow takes the least loaded gateway as read: its reservation
+    // holds only if nobody added to that gateway since, so overflowing rooms
+    // placed at the same time spread as if placed one after the other.
+    const candidates = (request: PlacementInput, options: { readonly withPending: boolean }) =>
+      Effect.map(loads(request.rowId, options.withPending), (l) => {
+        const need = roomLoad(request.users, config.avgRoomOccupancy)
+        const byName = new Map(l.map((g) => [g.name, g]))
+        return rankGateways(l, policy, request).map((choice): Candidate => {
+          const g = byName.get(choice.gateway)!
+          return { choice, bound: choice.stage === "pinned" ? undefined : choice.stage === "overflow" ? g.load + need : g.capacity }
+        })
+      }).pipe(Effect.withSpan("Placement.candidates", undefined, { captureStackTrace: false }))
 
     const report = (request: PlacementRequest, selection: Selection) => {
       if (selection._tag === "None") return Effect.void
@@ -77,6 +114,17 @@ export class Placement extends Context.Service<Placement, {
       )
     }
 
-    return { loads, choose, report }
+    const pending = <A, E, R>(gateway: string, need: number, write: Effect.Effect<A, E, R>) =>
+      Effect.acquireUseRelease(
+        Effect.sync(() => void pendingLoad.set(gateway, (pendingLoad.get(gateway) ?? 0) + need)),
+        () => write,
+        () => Effect.sync(() => {
+          const left = (pendingLoad.get(gateway) ?? 0) - need
+          if (left > 0) pendingLoad.set(gateway, left)
+          else pendingLoad.delete(gateway)
+        })
+      )
+
+    return { loads: (exceptRowId) => loads(exceptRowId), candidates, pending, report, roomLoad: (users) => roomLoad(users, config.avgRoomOccupancy) }
   }))
 }

@@ -14,6 +14,9 @@
 //   takes it to `assigning`, and only after its gateway was offline for
 //   FAILOVER_WAIT_TIME. So its gateway changes at the earliest DRAIN_GRACE
 //   after the step that leaves the state, or when the old gateway is down.
+//   (An operator's reassign moves a room in use at once, on purpose: its
+//   users stay on the old gateway until they reconnect, and for the feed's
+//   lag a request here answers as one made just before the move.)
 // - An entry is a lease: trusted for `viewLease` after the feed (or the
 //   actor's own answer) last confirmed it, and `viewLease` is at most a
 //   quarter of DRAIN_GRACE. An answer given within the lease names the

@@ -9,15 +9,15 @@ import { Clock, Duration, Effect, Exit, FiberHandle } from "effect"
 import { Entity } from "effect/cluster"
 import type { RoomEvent } from "../../machines/room.machine.ts"
 import { configuredMachine, dueTimers, newSnapshot, nextTimer, type RoomEffect, type RoomSnapshot, step, type TimerEvent } from "../../machines/step.ts"
+import { noGatewayReason, type Selection } from "../balancer/select.ts"
 import { Config } from "../config.ts"
-import { GatewayStore } from "../db/gatewayStore.ts"
 import { Outage } from "../db/outage.ts"
 import { type RoomRow, RoomStore } from "../db/roomStore.ts"
 import { type DatabaseUnavailable, NoGatewayAvailable, RoomNotFound, RoomUnavailable } from "../domain/errors.ts"
 import { countRelease } from "../metrics/events.ts"
 import { roomChange, RoomChanges } from "./changes.ts"
 import { Room, type RoomStatus } from "./messages.ts"
-import { Placement } from "./placement.ts"
+import { type Candidate, Placement } from "./placement.ts"
 
 interface Loaded {
   readonly row: RoomRow
@@ -30,6 +30,9 @@ const deadlineOf = (snapshot: RoomSnapshot) => {
   const next = nextTimer(snapshot)
   return next === undefined ? null : new Date(next.at)
 }
+
+/** Rounds of fresh counters a placement reads before it gives up (each tries every candidate). */
+const maxPlacementRounds = 25
 
 const writes = (effects: ReadonlyArray<RoomEffect>) =>
   effects.some((e) => e._tag === "Persist" || e._tag === "WriteAssignment" || e._tag === "TouchAssignment" || e._tag === "ReleaseAssignment")
@@ -46,7 +49,6 @@ export const makeRoomEntity = Effect.gen(function*() {
     const address = yield* Entity.CurrentAddress
     const roomId = address.entityId
     const store = yield* RoomStore
-    const gateways = yield* GatewayStore
     const placement = yield* Placement
     const changes = yield* RoomChanges
     const outage = yield* Outage
@@ -84,38 +86,75 @@ export const makeRoomEntity = Effect.gen(function*() {
       return Effect.flatMap(clock.currentTimeMillis, (now) => changes.publish(roomChange(status(after), history, now)))
     }
 
-    // Steps the machine with one event and commits what it asks for. When it
-    // asks the balancer, the answer is stepped and committed in the same
-    // transaction, under the placement lock: one commit per new room, and
-    // the assignment written only by this room's step.
+    // Steps the machine with one event and commits what it asks for, with
+    // the load the room then adds to its gateway. When it asks the balancer,
+    // the answer is stepped and committed in one statement that reserves the
+    // room's load on the chosen gateway only if that gateway still has room:
+    // when another room filled it meanwhile, the room chooses again from the
+    // counters as they are now. One writer of the assignment: this step.
     const apply = (l: Loaded, event: RoomEvent | TimerEvent): Effect.Effect<Loaded, DatabaseUnavailable | RoomUnavailable> =>
       Effect.gen(function*() {
         const now = yield* clock.currentTimeMillis
         const first = step(machine, l.snapshot, event, now)
+        const commitOf = (snapshot: RoomSnapshot, effects: ReadonlyArray<RoomEffect>) => ({
+          version: l.version,
+          snapshot,
+          deadline: deadlineOf(snapshot),
+          effects,
+          load: placement.roomLoad(snapshot.context.sessions.length)
+        })
         const select = first.effects.find((e) => e._tag === "SelectGateway")
         if (select === undefined) {
+          // (no reservation here: only a placement's write can find its gateway full)
           const version = writes(first.effects)
-            ? yield* store.commit(l.row.id, { version: l.version, snapshot: first.snapshot, deadline: deadlineOf(first.snapshot), effects: first.effects })
+            ? yield* store.write(l.row.id, commitOf(first.snapshot, first.effects)).pipe(Effect.catchTag("GatewayFull", Effect.die))
             : l.version
           const next = { row: l.row, snapshot: first.snapshot, version }
           yield* carryOut(first.effects, next)
           return next
         }
         const request = { ...select.request, room: roomId, rowId: l.row.id }
-        const placed = yield* gateways.exclusively(Effect.gen(function*() {
-          const selection = yield* placement.choose(request)
-          const answer: RoomEvent = selection._tag === "Chosen"
-            ? { type: "BALANCER.DONE", gateway: selection.choice.gateway, region: selection.choice.region ?? null }
-            : { type: "BALANCER.FAILED", reason: selection.reason }
-          const second = step(machine, first.snapshot, answer, now)
-          const effects = [...first.effects, ...second.effects]
-          const version = yield* store.write(l.row.id, { version: l.version, snapshot: second.snapshot, deadline: deadlineOf(second.snapshot), effects })
-          return { selection, snapshot: second.snapshot, effects, version }
-        }))
-        yield* placement.report(request, placed.selection)
-        const next = { row: l.row, snapshot: placed.snapshot, version: placed.version }
-        yield* carryOut(placed.effects, next)
-        return next
+        // Candidates in the balancer's order, from the counters read now and
+        // the placements in progress here; one that filled meanwhile gives way
+        // to the next, and when all did, fresh counters. An overflow is taken
+        // only when the counters themselves (no placement in progress
+        // counted) show no gateway with room.
+        const need = placement.roomLoad(request.users)
+        const place = (candidate: Candidate | undefined) =>
+          Effect.gen(function*() {
+            const answer: RoomEvent = candidate === undefined
+              ? { type: "BALANCER.FAILED", reason: noGatewayReason }
+              : { type: "BALANCER.DONE", gateway: candidate.choice.gateway, region: candidate.choice.region ?? null }
+            const second = step(machine, first.snapshot, answer, now)
+            const effects = [...first.effects, ...second.effects]
+            const reserve = candidate?.bound === undefined || candidate.choice.gateway === l.snapshot.context.gateway
+              ? undefined
+              : { gateway: candidate.choice.gateway, capacity: candidate.bound }
+            const write = store.write(l.row.id, { ...commitOf(second.snapshot, effects), reserve })
+            const version = yield* candidate === undefined ? write : placement.pending(candidate.choice.gateway, need, write)
+            const selection: Selection = candidate === undefined ? { _tag: "None", reason: noGatewayReason } : { _tag: "Chosen", choice: candidate.choice }
+            yield* placement.report(request, selection)
+            const next = { row: l.row, snapshot: second.snapshot, version }
+            yield* carryOut(effects, next)
+            return next
+          })
+        for (let round = 1; round <= maxPlacementRounds; round++) {
+          const candidates = yield* placement.candidates(request, { withPending: true })
+          if (candidates.length === 0) return yield* place(undefined).pipe(Effect.catchTag("GatewayFull", Effect.die))
+          for (const candidate of candidates) {
+            let chosen = candidate
+            if (candidate.choice.stage === "overflow") {
+              const [fresh] = yield* placement.candidates(request, { withPending: false })
+              if (fresh === undefined) return yield* place(undefined).pipe(Effect.catchTag("GatewayFull", Effect.die))
+              if (fresh.choice.stage !== "overflow") break
+              chosen = fresh
+            }
+            const placed = yield* Effect.result(place(chosen))
+            if (placed._tag === "Success") return placed.success
+            if (placed.failure._tag !== "GatewayFull") return yield* Effect.fail(placed.failure)
+          }
+        }
+        return yield* new RoomUnavailable({ room: roomId, message: `room ${roomId}: every gateway it chose filled up meanwhile; try again` })
       }).pipe(
         // Another process (one that took this room over while this one was
         // frozen) or a hand edit changed the room: this step is void.
@@ -205,6 +244,8 @@ export const makeRoomEntity = Effect.gen(function*() {
         }),
       SyncSessions: () => handle(sync),
       GatewayDown: ({ payload }) => handle((l) => apply(l, { type: "GATEWAY.DOWN", gateway: payload.gateway })),
+      ReleaseAssignment: () => handle((l) => apply(l, { type: "RELEASE.REQUESTED" })),
+      Reassign: ({ payload }) => handle((l) => apply(l, { type: "REASSIGN.REQUESTED", gateway: payload.gateway })),
       Reload: () => Effect.suspend(() => {
         loaded = undefined
         return handle(Effect.succeed)

@@ -26,6 +26,10 @@ export class Rooms extends Context.Service<Rooms, {
   /** The room recounts its sessions from the sessions table. */
   readonly syncSessions: (room: RoomId) => Effect.Effect<RoomStatus, RoomFailure>
   readonly gatewayDown: (room: RoomId, gateway: string) => Effect.Effect<RoomStatus, RoomFailure>
+  /** An operator frees the room's assignment (the room lets it go only when empty); answers the room after. */
+  readonly releaseAssignment: (room: RoomId) => Effect.Effect<RoomStatus, RoomFailure>
+  /** An operator moves the room: to `gateway`, or where the balancer chooses; answers the room after. */
+  readonly reassign: (room: RoomId, gateway?: string) => Effect.Effect<RoomStatus, RoomFailure>
   readonly status: (room: RoomId) => Effect.Effect<RoomStatus, RoomFailure>
   /** The room loads itself again from storage. */
   readonly reload: (room: RoomId) => Effect.Effect<RoomStatus, RoomFailure>
@@ -88,6 +92,8 @@ const makeRooms = (timeout: Duration.Duration) =>
         guard(room, client(room).ChangeSession({ change, session, gateway })),
       syncSessions: (room) => guard(room, client(room).SyncSessions(undefined)),
       gatewayDown: (room, gateway) => guard(room, client(room).GatewayDown({ gateway })),
+      releaseAssignment: (room) => guard(room, client(room).ReleaseAssignment(undefined)),
+      reassign: (room, gateway) => guard(room, client(room).Reassign({ gateway })),
       status: (room) => guard(room, client(room).GetStatus(undefined)),
       reload: (room) => guard(room, client(room).Reload(undefined)),
       wake: (room) => client(room).Wake(undefined, { discard: true }).pipe(Effect.ignore)

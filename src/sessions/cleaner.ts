@@ -2,7 +2,8 @@
 // keepalive for DEAD_SESSION_PERIOD are closed and their rooms told; then
 // every room that counts other sessions than the sessions table holds (a
 // join or leave it never heard of) recounts them. One cleaner runs in the
-// whole deployment (a cluster singleton; the store also holds a lock).
+// whole deployment (a cluster singleton; the store also holds a lock). A
+// sweep that finds nothing to do is not traced.
 import { Clock, Duration, Effect, Schedule } from "effect"
 import { Singleton } from "effect/cluster"
 import { Config } from "../config.ts"
@@ -10,13 +11,15 @@ import { Outage } from "../db/outage.ts"
 import { RoomStore } from "../db/roomStore.ts"
 import { countCleanedSessions } from "../metrics/events.ts"
 import { Rooms } from "../rooms/rooms.ts"
+import { sweepAction, untraced } from "../tracing.ts"
 import { Sessions } from "./sessions.ts"
 
 export const sweepDeadSessions = Effect.gen(function*() {
   const config = yield* Config
   const sessions = yield* Sessions
   const now = yield* Clock.currentTimeMillis
-  const result = yield* sessions.closeDead(new Date(now - config.deadSessionPeriod))
+  // one statement finds and closes them; the rooms it tells trace their own steps
+  const result = yield* untraced(sessions.closeDead(new Date(now - config.deadSessionPeriod)))
   if (result === undefined) return undefined
   if (result.sessions > 0) {
     yield* countCleanedSessions(result.sessions)
@@ -33,12 +36,14 @@ export const sweepDeadSessions = Effect.gen(function*() {
 export const recountRooms = Effect.gen(function*() {
   const store = yield* RoomStore
   const rooms = yield* Rooms
-  const miscounted = yield* store.miscounted
+  const miscounted = yield* untraced(store.miscounted)
   if (miscounted.length === 0) return 0
-  const done = yield* Effect.forEach(miscounted, (room) => Effect.result(rooms.syncSessions(room)), { concurrency: 16 })
-  const repaired = done.filter((d) => d._tag === "Success").length
-  yield* Effect.logInfo("Recounted room sessions").pipe(Effect.annotateLogs({ rooms: repaired, failed: miscounted.length - repaired }))
-  return repaired
+  return yield* Effect.gen(function*() {
+    const done = yield* Effect.forEach(miscounted, (room) => Effect.result(rooms.syncSessions(room)), { concurrency: 16 })
+    const repaired = done.filter((d) => d._tag === "Success").length
+    yield* Effect.logInfo("Recounted room sessions").pipe(Effect.annotateLogs({ rooms: repaired, failed: miscounted.length - repaired }))
+    return repaired
+  }).pipe(sweepAction("SessionCleaner.recount", { rooms: miscounted.length }))
 })
 
 export const SessionCleaner = Singleton.make("room-orchestrator/SessionCleaner", Effect.gen(function*() {

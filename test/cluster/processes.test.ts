@@ -68,6 +68,19 @@ const load = (d: Deployment, workers: number) => {
   return { answers, stop: async () => (stopped = true, await done, answers) }
 }
 
+/** Gateways whose load counter is not the sum over their assignments of max(users, AVG_ROOM_OCCUPANCY 10). */
+const counterDrift = async (d: Deployment) => {
+  const counters = await d.query<{ gateway_name: string; load: number }>(`SELECT gateway_name, load FROM gateway_loads`)
+  const assigned = await d.query<{ gateway_name: string; users: number }>(`SELECT gateway_name, users FROM room_server_assignments`)
+  const expected = new Map<string, number>()
+  for (const a of assigned) expected.set(a.gateway_name, (expected.get(a.gateway_name) ?? 0) + Math.max(a.users, 10))
+  const names = new Set([...expected.keys(), ...counters.map((c) => c.gateway_name)])
+  return [...names].flatMap((g) => {
+    const counted = counters.find((c) => c.gateway_name === g)?.load ?? 0
+    return counted === (expected.get(g) ?? 0) ? [] : [`${g}: counter ${counted}, assignments ${expected.get(g) ?? 0}`]
+  })
+}
+
 /** Answers that name another gateway than the room's first: a split room. */
 const splits = (answers: ReadonlyArray<Answer>, placed: ReadonlyMap<number, string>) =>
   answers.filter((a) => a.janus !== undefined && a.janus !== placed.get(a.room))
@@ -104,6 +117,7 @@ describe.skipIf(skipReason !== undefined)(`several processes on one Postgres (${
     )
     assert.strictEqual(stored.length, rooms.length)
     for (const row of stored) assert.strictEqual(row.gateway_name, placed.get(Number(row.room)), `room ${row.room}'s assignment row`)
+    assert.deepStrictEqual(await counterDrift(d), [], "every load counter is the sum of its gateway's assignments")
   }, 60_000)
 
   it("after a drain, a room placed again through one process answers that gateway through all, and users joining through each land on it", async () => {
@@ -266,5 +280,7 @@ describe.skipIf(skipReason !== undefined)(`several processes on one Postgres (${
     const logs = d.output()
     assert.notInclude(logs, "Room changed elsewhere", "no room was ever written by two processes")
     assert.deepStrictEqual(logs.split("\n").filter((l) => l.includes("level=ERROR")), [], "no errors logged")
+    assert.deepStrictEqual(await counterDrift(d), [], "no load counter drifted across the restarts")
+    assert.notInclude(logs, "Gateway load counters drifted")
   }, 240_000)
 })

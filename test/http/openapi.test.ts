@@ -134,7 +134,8 @@ describe(`the OpenAPI document and the server agree (${backend})`, () => {
       let checked = 0
       for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, Json>>)) {
         const get = methods.get
-        if (get === undefined) continue
+        // pages, metrics and the event stream answer no JSON (test/http/contract.test.ts checks them)
+        if (get?.responses["200"]?.content?.["application/json"] === undefined) continue
         const o = { method: "GET", path, op: get }
         const required = (get.parameters ?? []).filter((p: Json) => p.in === "query" && p.required)
         const query = required.map((p: Json) => `${p.name}=${encodeURIComponent(String(p.schema?.examples?.[0] ?? "2171"))}`).join("&")

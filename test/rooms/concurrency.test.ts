@@ -69,7 +69,7 @@ describe(`room call deadline (${backend})`, () => {
       const db = yield* freshDatabase
       const stuck = Layer.effect(Placement, Effect.gen(function*() {
         const real = yield* Placement
-        return { ...real, choose: () => Effect.never }
+        return { ...real, candidates: () => Effect.never }
       })).pipe(Layer.provide(Placement.layer))
       yield* Effect.gen(function*() {
         const error = yield* Effect.flip((yield* Rooms).requestServer("2171"))

@@ -25,7 +25,7 @@ const countingPlacement = Layer.effect(Placement, Effect.gen(function*() {
   const real = yield* Placement
   return {
     ...real,
-    choose: (request) => Ref.update(calls, (c) => [...c, request.room]).pipe(Effect.andThen(real.choose(request)))
+    candidates: (request, options) => Ref.update(calls, (c) => [...c, request.room]).pipe(Effect.andThen(real.candidates(request, options)))
   }
 })).pipe(Layer.provide(Placement.layer))
 
