@@ -88,7 +88,8 @@ export const httpServer = (limits: ConnectionLimits, refusals: ConnectionRefusal
   const server = createServer({
     maxHeaderSize: maxHeaderBytes,
     requestTimeout: limits.requestTimeout,
-    headersTimeout: limits.headersTimeout,
+    // Node wants the headers' deadline within the whole request's
+    headersTimeout: Math.min(limits.headersTimeout, limits.requestTimeout),
     keepAliveTimeout: limits.keepAliveTimeout,
     connectionsCheckingInterval: timeoutCheckInterval
   })

@@ -93,7 +93,7 @@ export class Placement extends Context.Service<Placement, {
           const g = byName.get(choice.gateway)!
           return { choice, bound: choice.stage === "pinned" ? undefined : choice.stage === "overflow" ? g.load + need : g.capacity }
         })
-      }).pipe(Effect.withSpan("Placement.candidates", undefined, { captureStackTrace: false }))
+      }).pipe(Effect.withSpan("Placement.choose", undefined, { captureStackTrace: false }))
 
     const report = (request: PlacementRequest, selection: Selection) => {
       if (selection._tag === "None") return Effect.void

@@ -23,7 +23,7 @@ const recorded = Effect.gen(function*() {
   return rows.map((r) => r.id)
 })
 
-const schemaTables = ["gateways", "room_server_assignments", "room_snapshots", "room_transitions", "rooms", "sessions", "socket_io_attachments", "users"]
+const schemaTables = ["gateway_loads", "gateways", "room_server_assignments", "room_snapshots", "room_transitions", "rooms", "sessions", "socket_io_attachments", "users"]
 
 /** Migrations read from files written to a temporary directory, as an operator would write them. */
 const migrationsFrom = (files: Record<string, string>) =>

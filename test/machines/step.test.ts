@@ -5,11 +5,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { initialRoomContext, mostUsedGateway, roomMachine, roomStates } from "../../machines/room.machine.ts"
 import {
-  configuredMachine, dueTimers, eventLabel, newSnapshot, nextTimer, type RoomSnapshot, step
+  answersStickyAlone, configuredMachine, dueTimers, eventLabel, hearsKeepalives, newSnapshot, nextTimer, type RoomSnapshot, step
 } from "../../machines/step.ts"
 import {
   assignedEmpty, assignedWithA, cancel, draining, graceTimer, join, machine, persisted, placed, requested, roomAfter, schedule,
-  stored, touch, ttlTimer, write
+  second, stored, touch, ttlTimer, write
 } from "./given.ts"
 
 describe("room snapshots", () => {
@@ -131,5 +131,49 @@ describe("where a room in use is", () => {
     assert.strictEqual(mostUsedGateway([{ session: "a", gateway: "gxy2" }]), "gxy2")
     assert.strictEqual(mostUsedGateway([{ session: "a", gateway: "gxy2" }, { session: "b", gateway: "gxy7" }, { session: "c", gateway: "gxy7" }]), "gxy7")
     assert.strictEqual(mostUsedGateway([{ session: "a", gateway: "gxy7" }, { session: "b", gateway: "gxy2" }]), "gxy7")
+  })
+})
+
+describe("what the runtime may skip, as the machine says", () => {
+  it("only an assigned room with users answers a request with nothing else to do (the read view may answer it)", () => {
+    assert.deepStrictEqual(
+      (["idle", "assigning", "assigned", "draining"] as const).flatMap((state) => [0, 1, 2].map((n) => [state, n, answersStickyAlone(state, n)])),
+      [
+        ["idle", 0, false], ["idle", 1, false], ["idle", 2, false],
+        ["assigning", 0, false], ["assigning", 1, false], ["assigning", 2, false],
+        ["assigned", 0, false], ["assigned", 1, true], ["assigned", 2, true],
+        ["draining", 0, false], ["draining", 1, false], ["draining", 2, false]
+      ]
+    )
+    // and the machine agrees: a request to such a room changes no state, gateway, sessions or timer
+    const room = roomAfter(assignedWithA)
+    const { snapshot } = step(machine, room, requested, second(4))
+    assert.deepStrictEqual([snapshot.state, snapshot.context.gateway, snapshot.context.sessions], ["assigned", "gxy5", ["a"]])
+    assert.deepStrictEqual(snapshot.timers, room.timers)
+  })
+
+  it("every room but an assigned one must hear the keepalives of the sessions it counts", () => {
+    assert.deepStrictEqual(
+      (["idle", "assigning", "assigned", "draining"] as const).map((state) => [state, hearsKeepalives(state)]),
+      [["idle", true], ["assigning", true], ["assigned", false], ["draining", true]]
+    )
+    // an assigned room does nothing with a counted session's keepalive
+    const room = roomAfter(assignedWithA)
+    assert.deepStrictEqual(step(machine, room, { type: "SESSION.UPDATED", session: "a", gateway: "gxy5" }, second(4)).effects, [])
+  })
+
+  it("a step is stored when any part of the snapshot changed, however small, and only then", () => {
+    const room = roomAfter(assignedWithA)
+    // the same keepalive again: nothing changed, nothing stored
+    assert.deepStrictEqual(step(machine, room, { type: "SESSION.UPDATED", session: "a", gateway: "gxy5" }, second(4)).effects, [])
+    // a touch a quarter of the TTL later changes only `touchedAt`: stored, no history row
+    const later = step(machine, room, requested, second(3) + 30_000)
+    assert.deepStrictEqual(later.effects, [stored, touch])
+    assert.strictEqual(later.snapshot.context.touchedAt, second(3) + 30_000)
+    // a timer that fired and was spent is the only change: stored
+    const withStaleTimer: RoomSnapshot = { ...room, timers: { [ttlTimer.type]: { event: ttlTimer, at: 5 } } }
+    const fired = step(machine, withStaleTimer, ttlTimer, second(4))
+    assert.deepStrictEqual(fired.effects, [stored, cancel(ttlTimer)])
+    assert.deepStrictEqual(fired.snapshot.timers, {})
   })
 })
