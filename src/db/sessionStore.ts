@@ -81,7 +81,13 @@ export type OpenOutcome =
   | { readonly _tag: "UnknownGateway" }
 
 export type UpsertOutcome =
-  | { readonly _tag: "Joined"; readonly place: SessionPlace; readonly left: SessionPlace | undefined }
+  | {
+    readonly _tag: "Joined"
+    readonly place: SessionPlace
+    readonly left: SessionPlace | undefined
+    /** The user's live sessions now, this one included. */
+    readonly userSessions: number
+  }
   | { readonly _tag: "Updated"; readonly place: SessionPlace }
   | { readonly _tag: "UnknownRoom" }
   | { readonly _tag: "UnknownGateway" }
@@ -179,7 +185,7 @@ export class SessionStore extends Context.Service<SessionStore, {
     // session was before, all under the statement's snapshot. The session
     // row's lock (ON CONFLICT) serializes two keepalives of one session.
     const upsert = (i: SessionInput) =>
-      sql<{ room: number | null; gateway: number | null; session: number | null; beforeSession: number | null; beforeRoom: RoomId | null }>`
+      sql<{ room: number | null; gateway: number | null; session: number | null; beforeSession: number | null; beforeRoom: RoomId | null; others: number }>`
         WITH r AS (SELECT id FROM rooms WHERE room = ${i.room} AND removed_at IS NULL),
         g AS (SELECT id FROM gateways WHERE name = ${i.gateway}),
         u AS (
@@ -207,14 +213,16 @@ export class SessionStore extends Context.Service<SessionStore, {
             ${keptFields("EXCLUDED")}
           RETURNING id)
         SELECT (SELECT id::int FROM r) AS room, (SELECT id::int FROM g) AS gateway, (SELECT id::int FROM up) AS session,
-               (SELECT id::int FROM before) AS "beforeSession", (SELECT room FROM before) AS "beforeRoom"`.pipe(
+               (SELECT id::int FROM before) AS "beforeSession", (SELECT room FROM before) AS "beforeRoom",
+               -- the user's other live sessions (as the statement found them)
+               (SELECT count(*)::int FROM sessions s, u WHERE s.user_id = u.id AND s.removed_at IS NULL) AS others`.pipe(
         Effect.map(([row]): UpsertOutcome => {
           if (row?.room == null) return { _tag: "UnknownRoom" }
           if (row.gateway == null) return { _tag: "UnknownGateway" }
           const place = { session: row.session!, room: i.room, gateway: i.gateway }
           if (row.beforeSession !== null && row.beforeRoom === i.room) return { _tag: "Updated", place }
           const left = row.beforeSession === null ? undefined : { session: row.beforeSession, room: row.beforeRoom!, gateway: i.gateway }
-          return { _tag: "Joined", place, left }
+          return { _tag: "Joined", place, left, userSessions: row.others + 1 - (left === undefined ? 0 : 1) }
         }),
         unavailable("SessionStore.upsert")
       )
@@ -348,12 +356,12 @@ export class SessionStore extends Context.Service<SessionStore, {
 
     const closeBeyond = (userId: string, keep: number) =>
       sql<SessionPlace>`
-        UPDATE sessions SET removed_at = now()
-        WHERE id IN (
-          SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id
-          WHERE u.account_id = ${userId} AND s.removed_at IS NULL
+        WITH beyond AS (
+          SELECT s.id FROM sessions s
+          WHERE s.user_id = (SELECT id FROM users WHERE account_id = ${userId}) AND s.removed_at IS NULL
           ORDER BY s.created_at DESC, s.id DESC OFFSET ${keep})
-          AND removed_at IS NULL
+        UPDATE sessions SET removed_at = now()
+        WHERE id IN (SELECT id FROM beyond) AND removed_at IS NULL
         ${closed}`.pipe(unavailable("SessionStore.closeBeyond"))
 
     return { live, upsert, refresh, closeByFeed, closeDead, openSocket, liveSession, setMedia, close, closeBeyond, touch }

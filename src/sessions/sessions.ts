@@ -121,7 +121,7 @@ export class Sessions extends Context.Service<Sessions, {
           case "Joined":
             if (outcome.left !== undefined) yield* tell("left", outcome.left)
             yield* tell("joined", outcome.place, input)
-            yield* keepWithinLimit(input.userId)
+            if (outcome.userSessions > config.maxSessionsPerUser) yield* keepWithinLimit(input.userId)
             return
           case "Updated":
             yield* tellUpdated(outcome.place, input)
