@@ -55,6 +55,17 @@ export const LastTransition = Schema.Struct({
   at: Schema.String
 })
 
+export const PendingTimer = Schema.Struct({
+  /** When it fires (ISO 8601). */
+  at: Schema.String,
+  /** The timer, as the history names it: `after drainGrace`, `after assignmentTtl`. */
+  event: Schema.String,
+  /** The state it takes the room to. */
+  to: Schema.String,
+  /** Whether it frees the room's gateway. */
+  releases: Schema.Boolean
+}).annotate({ description: "The room's pending timer, only when firing it would change the room (an assigned room with users keeps its gateway past its TTL: no timer)" })
+
 export const MachineView = Schema.Struct({
   room: RoomIdOut,
   name: Schema.String,
@@ -63,8 +74,9 @@ export const MachineView = Schema.Struct({
   gateway: Schema.NullOr(Schema.String),
   region: Schema.NullOr(Schema.String),
   sessions: Count,
-  /** When its pending timer fires (ISO 8601), if one is pending. */
+  /** When its stored timer fires (ISO 8601), if one is stored, whether or not it would act: see `timer`. */
   deadline: Schema.NullOr(Schema.String),
+  timer: Schema.NullOr(PendingTimer),
   seq: Count,
   updated_at: Schema.NullOr(Schema.String),
   last: Schema.NullOr(LastTransition)
@@ -122,7 +134,7 @@ export class InspectApi extends HttpApiGroup.make("inspect")
       error: [BadRequest, ServiceUnavailable]
     })
       .annotate(OpenApi.Summary, "Every room's machine")
-      .annotate(OpenApi.Description, "Rooms with their state, gateway, sessions, pending deadline and last transition, read from Postgres; filtered and paged (pass next_cursor as cursor)."),
+      .annotate(OpenApi.Description, "Rooms with their state, gateway, sessions, pending timer (what it will do, only when it can act) and last transition, read from Postgres; filtered and paged (pass next_cursor as cursor)."),
     HttpApiEndpoint.get("roomHistory", "/machines/history", {
       query: {
         room: RoomIdParam,

@@ -69,7 +69,7 @@ const otherRoutes: Record<string, Spec> = {
     "machineEvents",
     "Inspection",
     "Live room changes",
-    "Server-Sent Events: `ready` once subscribed, then one `room` event per committed change of any room of the deployment (data: the room's row as GET /admin/machines lists it, with `last` when a transition was taken), `reset` when this reader fell behind and changes were dropped (reload the listing), and a heartbeat comment every 15 s. Admin access.",
+    "Server-Sent Events: `ready` once subscribed, then one `room` event per committed change of any room of the deployment (data: the room's row as GET /admin/machines lists it, with `last` when a transition was taken), one `catalog` event per room created, changed or removed (data: `{room, name, disabled, kind, removed}`), `reset` when this reader fell behind and changes were dropped (reload the listing), and a heartbeat comment every 15 s. Admin access.",
     text("text/event-stream", "An endless stream of events"),
     { security: admin, responses: { "200": text("text/event-stream", "An endless stream of events"), ...adminErrors } }
   ),

@@ -1,13 +1,14 @@
 // The inspection page (GET /inspect and its two assets) and the live stream
 // of room changes (GET /admin/machines/events, Server-Sent Events). The page
 // holds no data: what it shows comes from the /admin endpoints.
-import { Duration, Effect, Layer, Stream } from "effect"
+import { Duration, Effect, Stream } from "effect"
 import { HttpRouter, type HttpServerRequest, HttpServerResponse } from "effect/http"
 import { fileURLToPath } from "node:url"
 import { Config } from "../config.ts"
-import { pageRoutes } from "../http/page.ts"
+import { type CatalogChange, RoomCatalog } from "../rooms/catalog.ts"
 import { type FeedItem, RoomChanges } from "../rooms/changes.ts"
-import { changeView } from "./views.ts"
+import { loginPage } from "./login.ts"
+import { catalogView, changeView } from "./views.ts"
 
 /** A comment line this often keeps proxies from closing an idle stream and lets the page notice a dead one. */
 export const heartbeatInterval = Duration.seconds(15)
@@ -17,13 +18,14 @@ const frame = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.s
 /**
  * The stream a reader gets: `ready` once it is subscribed (load the listing
  * after it, so no change falls between), then one `room` event per change,
- * a `reset` when it fell behind and changes were dropped (reload), and a
- * heartbeat comment.
+ * one `catalog` event per room created, changed or removed, a `reset` when
+ * it fell behind and changes were dropped (reload), and a heartbeat comment.
  */
 export const changeFrames = (
   feed: Stream.Stream<FeedItem>,
   asStrings: boolean,
-  heartbeat: Duration.Input = heartbeatInterval
+  heartbeat: Duration.Input = heartbeatInterval,
+  catalog: Stream.Stream<CatalogChange> = Stream.empty
 ): Stream.Stream<string> => {
   let last: number | undefined
   const changes = Stream.map(feed, (item) => {
@@ -34,7 +36,11 @@ export const changeFrames = (
   })
   return Stream.concat(
     Stream.succeed(`retry: 1000\n${frame("ready", { now: new Date().toISOString() })}`),
-    Stream.merge(changes, Stream.map(Stream.tick(heartbeat), () => ": heartbeat\n\n"))
+    Stream.mergeAll([
+      changes,
+      Stream.map(catalog, (c) => frame("catalog", catalogView(asStrings)(c))),
+      Stream.map(Stream.tick(heartbeat), () => ": heartbeat\n\n")
+    ], { concurrency: "unbounded" })
   )
 }
 
@@ -52,16 +58,24 @@ const serverStopped = (request: HttpServerRequest.HttpServerRequest) => {
   return Effect.sleep("250 millis").pipe(Effect.repeat({ until: () => server.listening !== true }))
 }
 
-/** The page and its assets. */
-export const InspectPage = pageRoutes("/inspect", fileURLToPath(new URL("./page/", import.meta.url)), "the inspection page")
+const pageDir = fileURLToPath(new URL("./page/", import.meta.url))
+
+/** The page (told how to log in: OIDC against AUTH_ISSUER, or a pasted token) and its assets. */
+export const InspectPage = loginPage("/inspect", pageDir, "the inspection page")
 
 /** The live stream of room changes: data, behind the admin role like every /admin route. */
 export const InspectStream = HttpRouter.use(Effect.fn(function*(router) {
   const changes = yield* RoomChanges
+  const catalog = yield* RoomCatalog
   const config = yield* Config
+  // Both feeds are subscribed before `ready` is sent.
+  const subscribed = Effect.map(
+    Effect.all([changes.subscribe, catalog.changes]),
+    ([feed, rooms]) => changeFrames(feed, config.roomIdsAsStrings, heartbeatInterval, rooms)
+  )
   yield* router.add("GET", "/admin/machines/events", (request) =>
     Effect.succeed(HttpServerResponse.stream(
-      Stream.unwrap(Effect.map(changes.subscribe, (feed) => changeFrames(feed, config.roomIdsAsStrings))).pipe(
+      Stream.unwrap(subscribed).pipe(
         Stream.interruptWhen(serverStopped(request)),
         Stream.encodeText
       ),

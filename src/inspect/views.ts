@@ -2,8 +2,10 @@
 // become the same JSON row, so the page merges one into the other.
 import type { HistoryRow, MachineRow } from "../db/inspectStore.ts"
 import { roomIdOut } from "../domain/room.ts"
+import type { CatalogChange } from "../rooms/catalog.ts"
 import type { RoomChange } from "../rooms/changes.ts"
 import type { MachineGraph } from "./machineGraph.ts"
+import { pendingTimer, type TimerInput } from "./timers.ts"
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
@@ -20,6 +22,12 @@ export interface TransitionView {
 export const transitionView = (t: Omit<HistoryRow, "sessions"> & { readonly sessions?: number | null }): TransitionView =>
   ({ ...t, at: new Date(t.at).toISOString() })
 
+/** The timer that would act when it fires (null while none would), with its time as ISO 8601. */
+export const timerView = (row: TimerInput) => {
+  const timer = pendingTimer(row)
+  return timer === null ? null : { ...timer, at: new Date(timer.at).toISOString() }
+}
+
 /** Room ids as everywhere else: numbers for numeric ids unless ROOM_IDS_AS_STRINGS. */
 export const machineView = (asStrings: boolean) => (m: MachineRow) => ({
   room: roomIdOut(m.room, asStrings),
@@ -30,6 +38,7 @@ export const machineView = (asStrings: boolean) => (m: MachineRow) => ({
   region: m.region,
   sessions: m.sessions,
   deadline: iso(m.deadline),
+  timer: timerView(m),
   seq: m.seq,
   updated_at: iso(m.updated),
   last: m.last_seq === null || m.last_from === null || m.last_event === null || m.last_to === null || m.last_at === null
@@ -45,10 +54,17 @@ export const changeView = (asStrings: boolean) => (c: RoomChange) => ({
   region: c.region,
   sessions: c.sessions,
   deadline: iso(c.deadline),
+  timer: timerView(c),
   seq: c.seq,
   updated_at: iso(c.at),
   ...(c.transition === null ? {} : { last: transitionView(c.transition) })
 })
+
+/** A room the catalog gained or changed (its listing fields), or lost (`removed`). */
+export const catalogView = (asStrings: boolean) => (c: CatalogChange) =>
+  c.row === undefined
+    ? { room: roomIdOut(c.room, asStrings), removed: true }
+    : { room: roomIdOut(c.room, asStrings), name: c.row.name, disabled: c.row.disabled, kind: c.row.kind, removed: false }
 
 export const graphView = (g: MachineGraph) => ({
   id: g.id,

@@ -2,8 +2,9 @@
 // without touching the database. Changes made through this process apply at
 // once and are told to the other processes, which reload it (a notice
 // through Postgres); it is also reloaded every few seconds, for changes
-// made behind the service's back.
-import { Context, Duration, Effect, Layer, Stream } from "effect"
+// made behind the service's back. Every room it sees appear, change or go is
+// told to `changes` readers (the inspector's stream), whichever way it came.
+import { Context, Duration, Effect, Layer, PubSub, type Scope, Stream } from "effect"
 import { type CatalogRow, CatalogStore, type RoomInput, type RoomPatch, type RoomWriteProblem } from "../db/catalogStore.ts"
 import { Notices } from "../db/notices.ts"
 import { Outage } from "../db/outage.ts"
@@ -16,6 +17,15 @@ export const catalogRefreshInterval = Duration.seconds(5)
 export type NewRoom = Omit<RoomInput, "joinCode">
 
 const byName = new Intl.Collator("en", { numeric: true })
+
+/** A room the catalog gained, changed or lost (`row` undefined). */
+export interface CatalogChange {
+  readonly room: RoomId
+  readonly row: CatalogRow | undefined
+}
+
+const sameListing = (a: CatalogRow, b: CatalogRow) =>
+  a.name === b.name && a.disabled === b.disabled && a.kind === b.kind && a.updatedAt.getTime() === b.updatedAt.getTime()
 
 export class RoomCatalog extends Context.Service<RoomCatalog, {
   readonly find: (room: RoomId) => Effect.Effect<CatalogRow | undefined>
@@ -30,12 +40,15 @@ export class RoomCatalog extends Context.Service<RoomCatalog, {
   readonly remove: (room: RoomId) => Effect.Effect<boolean, DatabaseUnavailable>
   /** Deletes meeting rooms empty since `before` (see CatalogStore.removeIdleMeetings); answers their ids. */
   readonly removeIdleMeetings: (before: Date) => Effect.Effect<ReadonlyArray<RoomId>, DatabaseUnavailable>
+  /** Rooms created, changed or removed from now on (here, in another process, or by hand), for as long as the scope is open. */
+  readonly changes: Effect.Effect<Stream.Stream<CatalogChange>, never, Scope.Scope>
 }>()("room-orchestrator/RoomCatalog") {
   static readonly layer = Layer.effect(RoomCatalog, Effect.gen(function*() {
     const store = yield* CatalogStore
     const outage = yield* Outage
     const notices = yield* Notices
-    // Plain maps, changed only in Effect.sync: the event loop serializes them.
+    const changed = yield* Effect.acquireRelease(PubSub.unbounded<CatalogChange>(), PubSub.shutdown)
+    // Plain maps, changed only synchronously (inside Effect.sync or suspend): the event loop serializes them.
     let rooms = new Map<RoomId, CatalogRow>()
     let joinCodes = new Map<string, CatalogRow>()
     let enabledSorted: ReadonlyArray<CatalogRow> | undefined
@@ -57,7 +70,8 @@ export class RoomCatalog extends Context.Service<RoomCatalog, {
     }
 
     const load = (rows: ReadonlyArray<CatalogRow>, since: number) =>
-      Effect.sync(() => {
+      Effect.suspend(() => {
+        const before = rooms
         rooms = new Map(rows.map((r) => [r.room, r]))
         joinCodes = new Map(rows.map((r) => [r.joinCode, r]))
         enabledSorted = undefined
@@ -65,12 +79,20 @@ export class RoomCatalog extends Context.Service<RoomCatalog, {
           if (w.at > since) setRoom(room, w.row)
           else localWrites.delete(room)
         }
+        const found: Array<CatalogChange> = []
+        for (const [room, row] of rooms) {
+          const old = before.get(room)
+          if (old === undefined || !sameListing(old, row)) found.push({ room, row })
+        }
+        for (const room of before.keys()) if (!rooms.has(room)) found.push({ room, row: undefined })
+        return found.length === 0 ? Effect.void : PubSub.publishAll(changed, found)
       })
 
     const apply = (room: RoomId, row: CatalogRow | undefined) =>
-      Effect.sync(() => {
+      Effect.suspend(() => {
         localWrites.set(room, { at: ++writeCount, row })
         setRoom(room, row)
+        return PubSub.publish(changed, { room, row })
       })
 
     const refresh = Effect.suspend(() => {
@@ -113,7 +135,8 @@ export class RoomCatalog extends Context.Service<RoomCatalog, {
       create: (room) => Effect.flatMap(create(room), written(room.room)),
       update: (room, patch) => Effect.flatMap(store.update(room, patch), written(room)),
       remove: (room) => Effect.tap(store.remove(room), (removed) => (removed ? forget([room]) : Effect.void)),
-      removeIdleMeetings: (before) => Effect.tap(store.removeIdleMeetings(before), forget)
+      removeIdleMeetings: (before) => Effect.tap(store.removeIdleMeetings(before), forget),
+      changes: Effect.map(PubSub.subscribe(changed), Stream.fromSubscription)
     }
   }))
 }

@@ -42,6 +42,28 @@ describe("machine diagram layout", () => {
     assert.isAtLeast(layout.height, Math.max(...layout.edges.map((e) => e.label.y + e.label.height)))
   })
 
+  it("a state's loop to itself is drawn beside the state, and the drawing holds every point and label", () => {
+    const layout = layoutMachine(roomDefinition, measure)
+    const loops = layout.edges.filter((e) => e.from === e.to)
+    assert.deepStrictEqual(loops.map((e) => e.from).sort(), ["assigned", "assigning"])
+    for (const e of loops) {
+      const state = layout.states.find((s) => s.name === e.from)!
+      // the label starts within 80 px of the state's left or right side, level with it
+      const gap = Math.min(Math.abs(e.label.x - (state.x + state.width)), Math.abs(state.x - (e.label.x + e.label.width)))
+      assert.isAtMost(gap, 80, `${e.from}'s loop label is ${gap} px away`)
+      assert.isTrue(e.label.y < state.y + state.height && state.y < e.label.y + e.label.height, `${e.from}'s loop label is level with it`)
+      // the loop leaves the state and comes back to it
+      for (const p of [e.points[0]!, e.points.at(-1)!]) {
+        assert.isTrue(Math.abs(p.x - state.x) < 1 || Math.abs(p.x - (state.x + state.width)) < 1, `${e.from}'s loop starts and ends on its side`)
+      }
+    }
+    for (const e of layout.edges) {
+      for (const p of e.points) assert.isTrue(p.x >= 0 && p.x <= layout.width && p.y >= 0 && p.y <= layout.height, `${e.from}→${e.to} point inside`)
+      assert.isAtMost(e.label.x + e.label.width, layout.width)
+      assert.isAtLeast(e.label.x, 0)
+    }
+  })
+
   it("overlaps finds boxes that do overlap", () => {
     const layout = layoutMachine(roomDefinition, measure)
     const [a, b] = layout.edges

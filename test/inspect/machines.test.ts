@@ -90,7 +90,7 @@ describe(`inspection endpoints (${backend})`, () => {
       assert.isTrue(Math.abs(Date.parse(before.now) - Date.now()) < 5000)
       assert.deepStrictEqual(rowOf(before, 2171), {
         room: 2171, name: "Room 1", disabled: false, state: "idle", gateway: null, region: null,
-        sessions: 0, deadline: null, seq: 0, updated_at: null, last: null
+        sessions: 0, deadline: null, timer: null, seq: 0, updated_at: null, last: null
       })
 
       const { janus } = expectStatus(yield* api.post("/v2/room_server", { room: 2171 }), 200)
@@ -99,8 +99,9 @@ describe(`inspection endpoints (${backend})`, () => {
       assert.deepStrictEqual(assigned.counts, { assigned: 1, idle: 11 })
       const row = rowOf(assigned, 2171)
       assert.deepInclude(row, { state: "assigned", gateway: janus, sessions: 1, seq: 3 })
-      // the reservation's TTL is still pending (it will find the room in use and do nothing)
+      // the reservation's TTL is still stored, but it will find the room in use and do nothing: no timer to show
       assert.isTrue(Date.parse(row.deadline) > Date.now())
+      assert.isNull(row.timer)
       // the join is part of the history too
       assert.deepInclude(row.last, { seq: 3, from: "assigned", event: "SESSION.JOINED", to: "assigned", gateway: janus })
       assert.isTrue(Date.parse(row.updated_at) >= Date.parse(row.last.at))
@@ -111,11 +112,12 @@ describe(`inspection endpoints (${backend})`, () => {
       assert.deepInclude(draining.last, { from: "assigned", event: "SESSION.LEFT", to: "draining" })
       const left = Date.parse(draining.deadline) - Date.now()
       assert.isTrue(left > 0 && left <= 1000, `deadline ${draining.deadline} is within the 1s drain grace`)
+      assert.deepStrictEqual(draining.timer, { at: draining.deadline, event: "after drainGrace", to: "idle", releases: true })
 
       yield* eventually(Effect.flatMap(api.get("/admin/machines?room=2171"), (r) =>
         r.body.rooms[0]?.state === "idle" ? Effect.void : Effect.fail(r.body)))
       const idle = expectStatus(yield* api.get("/admin/machines?room=2171"), 200).rooms[0]
-      assert.deepInclude(idle, { state: "idle", gateway: null, deadline: null, seq: 5 })
+      assert.deepInclude(idle, { state: "idle", gateway: null, deadline: null, timer: null, seq: 5 })
       assert.deepInclude(idle.last, { from: "draining", event: "after drainGrace", to: "idle" })
     }).pipe(Effect.scoped))
 
@@ -232,9 +234,38 @@ describe(`GET /admin/machines/events (${backend})`, () => {
         ])
         assert.deepInclude(events[0]!.data, { gateway: janus, seq: 2 })
         assert.isString(events[0]!.data.deadline, "a fresh reservation has its TTL pending")
+        assert.deepStrictEqual(events[0]!.data.timer, { at: events[0]!.data.deadline, event: "after assignmentTtl", to: "idle", releases: true })
         assert.strictEqual(events[1]!.data.deadline, events[0]!.data.deadline, "joining leaves the reservation's timer as it was")
+        assert.isNull(events[1]!.data.timer, "but with a user in the room it can no longer release it")
         assert.isTrue(Date.parse(events[2]!.data.deadline) > Date.parse(events[2]!.data.updated_at))
+        assert.deepStrictEqual(events[2]!.data.timer, { at: events[2]!.data.deadline, event: "after drainGrace", to: "idle", releases: true })
+        assert.isNull(events[3]!.data.timer)
       }
+    }).pipe(Effect.scoped))
+
+  it.live("tells each room created, changed or removed, through the admin routes or seed 003's", () =>
+    Effect.gen(function*() {
+      const { base, api } = yield* serviceOnFreshDatabase({ SCALE: "true" })
+      const stream = yield* openStream(`${base}/admin/machines/events`)
+      assert.strictEqual((yield* Effect.promise(stream.next)).event, "ready")
+
+      expectStatus(yield* api.post("/admin/rooms", { room: 3001, name: "Ops briefing" }), 201)
+      assert.deepStrictEqual(yield* Effect.promise(stream.next), {
+        event: "catalog",
+        data: { room: 3001, name: "Ops briefing", disabled: false, kind: "gxydb", removed: false }
+      })
+      const meeting = expectStatus(yield* api.post("/api/rooms/create", { name: "Stand-up" }), 201).room
+      assert.deepStrictEqual(yield* Effect.promise(stream.next), {
+        event: "catalog",
+        data: { room: meeting.id, name: "Stand-up", disabled: false, kind: "meeting", removed: false }
+      })
+      expectStatus(yield* api.patch("/admin/rooms/3001", { name: "Ops", disabled: true }), 200)
+      assert.deepStrictEqual(yield* Effect.promise(stream.next), {
+        event: "catalog",
+        data: { room: 3001, name: "Ops", disabled: true, kind: "gxydb", removed: false }
+      })
+      expectStatus(yield* api.delete("/admin/rooms/3001"), 200)
+      assert.deepStrictEqual(yield* Effect.promise(stream.next), { event: "catalog", data: { room: 3001, removed: true } })
     }).pipe(Effect.scoped))
 
   it.live("an open stream ends when the service stops, instead of holding the shutdown for its 10 s grace", () =>
@@ -274,5 +305,21 @@ describe.skipIf(backend !== "postgres")("inspection across processes (postgres)"
       const row = rowOf(expectStatus(yield* other.get("/admin/machines?room=2174"), 200), 2174)
       assert.deepInclude(row, { state: "assigned", gateway: janus })
       assert.deepInclude(expectStatus(yield* other.get("/admin/machines"), 200).counts, { assigned: 1, idle: 11 })
+    }).pipe(Effect.scoped))
+
+  it.live("a room created through one process reaches the stream of another (by the catalog's reload, without notices)", () =>
+    Effect.gen(function*() {
+      const { api, db } = yield* serviceOnFreshDatabase({ SCALE: "true" })
+      const context = yield* Layer.build(serviceLayer(testSettings({ SCALE: "true" }), { database: databaseLayerFor(db) as unknown as typeof Database }))
+      const otherBase = HttpServer.formatAddress(Context.get(context, HttpServer.HttpServer).address)
+      const stream = yield* openStream(`${otherBase}/admin/machines/events`)
+      assert.strictEqual((yield* Effect.promise(stream.next)).event, "ready")
+      const started = Date.now()
+      expectStatus(yield* api.post("/admin/rooms", { room: 3002, name: "Elsewhere" }), 201)
+      assert.deepStrictEqual(yield* Effect.promise(stream.next), {
+        event: "catalog",
+        data: { room: 3002, name: "Elsewhere", disabled: false, kind: "gxydb", removed: false }
+      })
+      assert.isBelow(Date.now() - started, 7000, "within the catalog's 5 s reload")
     }).pipe(Effect.scoped))
 })

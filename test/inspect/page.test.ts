@@ -4,77 +4,19 @@
 // a screenshot CI keeps (.ci/out/screenshots/inspect.png).
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import type { Page } from "playwright-core"
 import type { Database } from "../../src/db/database.ts"
 import { browserContext, openPage, screenshotPath, skipReason } from "../support/browser.ts"
 import { backend, freshDatabase } from "../support/database.ts"
 import { tcpRelay } from "../support/proxy.ts"
 import { databaseLayerFor, prepared, query } from "../support/rooms.ts"
-import { client, type Reply, runService, serviceOnFreshDatabase } from "../support/service.ts"
-
-const expectStatus = (reply: Reply, status: number) => {
-  assert.strictEqual(reply.status, status, JSON.stringify(reply.body))
-  return reply.body
-}
+import { client, runService, serviceOnFreshDatabase } from "../support/service.ts"
+import { expectStatus, highlight, historyRows, on, overlapsOnScreen, rowShows, text } from "./pageDriver.ts"
 
 const leaving = (feed: number, gateway: string, room: number) => ({
   emitter: gateway,
   type: 64,
   event: { plugin: "janus.plugin.videoroom", data: { event: "leaving", room, id: String(feed) } }
 })
-
-const on = <A>(f: () => Promise<A>) => Effect.promise(f)
-
-/** Waits until the room's row shows `state` (and the gateway and sessions given); answers how long it took. */
-const rowShows = (page: Page, room: string, want: { state: string; gateway?: string; sessions?: number }, timeout: number) =>
-  on(async () => {
-    const start = Date.now()
-    await page.waitForFunction(({ room, want }) => {
-      const row = document.querySelector<HTMLElement>(`.row[data-room="${room}"]`)
-      return row !== null && row.dataset.state === want.state &&
-        (want.gateway === undefined || row.querySelector(".c-gateway")?.textContent === want.gateway) &&
-        (want.sessions === undefined || row.querySelector(".c-sessions")?.textContent === String(want.sessions))
-    }, { room, want }, { timeout, polling: 20 })
-    return Date.now() - start
-  })
-
-const text = (page: Page, selector: string) => on(() => page.locator(selector).first().innerText())
-
-const historyRows = (page: Page) =>
-  on(() =>
-    page.$$eval("#history tbody tr", (rows) =>
-      rows.map((r) => [".h-from", ".h-event", ".h-to"].map((c) => r.querySelector(c)?.textContent ?? "").join(" ")))
-  )
-
-/** The diagram's highlight: the current state and the label lines of the last transition. */
-const highlight = (page: Page) =>
-  on(() =>
-    page.evaluate(() => ({
-      current: [...document.querySelectorAll<SVGGElement>(".diagram .state.current")].map((g) => g.dataset.state),
-      taken: [...document.querySelectorAll<SVGGElement>(".diagram .label.taken")].map((g) =>
-        `${g.dataset.from}→${g.dataset.to}: ${[...g.querySelectorAll("tspan.taken")].map((t) => t.textContent).join(" ")}`),
-      edges: document.querySelectorAll(".diagram .edge.taken").length
-    }))
-  )
-
-/** Pairs of drawn labels and states whose boxes overlap on screen. */
-const overlapsOnScreen = (page: Page) =>
-  on(() =>
-    page.evaluate(() => {
-      const boxes = [
-        ...[...document.querySelectorAll(".diagram .label text")].map((t) => [`label ${t.textContent}`, t.getBoundingClientRect()] as const),
-        ...[...document.querySelectorAll(".diagram .state rect")].map((r) => [`state ${r.parentElement?.dataset.state}`, r.getBoundingClientRect()] as const)
-      ]
-      const found: Array<string> = []
-      for (let i = 0; i < boxes.length; i++) {
-        for (let j = i + 1; j < boxes.length; j++) {
-          const [a, b] = [boxes[i]![1], boxes[j]![1]]
-          if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) found.push(`${boxes[i]![0]} / ${boxes[j]![0]}`)
-        }
-      }
-      return { found, count: boxes.length }
-    })
-  )
 
 if (skipReason !== undefined) console.warn(`The page tests are ${skipReason}`)
 
@@ -122,13 +64,17 @@ describe.skipIf(skipReason !== undefined)(`GET /inspect in Chromium (${backend})
       expectStatus(yield* api.post("/event", leaving(101, janus, 2171)), 200)
       const tookDraining = yield* rowShows(page, "2171", { state: "draining", gateway: janus, sessions: 0 }, 1000)
       assert.isBelow(tookDraining, 1000)
-      assert.match(yield* text(page, '.row[data-room="2171"] .c-deadline'), /^[1-5]s$/)
+      // the grace's timer will release the room; the reservation of 2176 too; 2172's users keep theirs
+      assert.match(yield* text(page, '.row[data-room="2171"] .c-timer'), /^releases in [1-5] s$/)
+      assert.match(yield* text(page, '.row[data-room="2176"] .c-timer'), /^releases in (2 min 00 s|1 min [0-5]\d s)$/)
+      assert.strictEqual(yield* text(page, '.row[data-room="2172"] .c-timer'), "")
       yield* on(() => page.waitForFunction(() => document.querySelectorAll("#history tbody tr").length === 4))
       assert.deepStrictEqual(yield* highlight(page), { current: ["draining"], taken: ["assigned→draining: SESSION.LEFT [isLastSession]"], edges: 1 })
       assert.strictEqual((yield* historyRows(page))[0], "assigned SESSION.LEFT draining")
-      const before = yield* text(page, ".f-deadline")
-      yield* on(() => page.waitForFunction((b) => document.querySelector(".f-deadline")?.textContent !== b, before, { timeout: 2500 }))
-      yield* on(() => page.screenshot({ path: screenshotPath("inspect.png") }))
+      assert.match(yield* text(page, ".f-timer"), /^releases in [1-5] s \(after drainGrace, \d\d:\d\d:\d\d\)$/)
+      const before = yield* text(page, ".f-timer")
+      yield* on(() => page.waitForFunction((b) => document.querySelector(".f-timer")?.textContent !== b, before, { timeout: 2500 }))
+      yield* on(() => page.screenshot({ path: screenshotPath("inspect.png"), fullPage: true }))
 
       // After the grace: idle.
       yield* rowShows(page, "2171", { state: "idle", sessions: 0 }, 10_000)

@@ -1,14 +1,20 @@
-// The page's access to the service: JSON reads under /admin and the live
-// stream of changes, both with the administrator's bearer token when the
-// service asks for one (401). `EventSource` cannot send a header, so the
+// The page's access to the service: JSON reads and changes under /admin and
+// the live stream of changes, all with the administrator's bearer token
+// when the service asks for one (401): from a login at the identity
+// provider (login.ts) or pasted. `EventSource` cannot send a header, so the
 // stream is read with fetch() and parsed here; it reconnects by itself.
+import { finishLogin, forget, fresh, loginConfig, refresh, signedIn, startLogin, tokenKey } from "./login.ts"
 
-const tokenKey = "room-orchestrator.token"
+const login = loginConfig()
 
 let asking: Promise<void> | undefined
 
-/** Shows the token dialog (once, however many requests were refused) and keeps the answer for this tab. */
-const askForToken = (reason: string): Promise<void> => {
+/**
+ * Asks the operator to log in (once, however many requests were refused):
+ * at the identity provider when one is configured, or by pasting a bearer
+ * token, kept for this tab.
+ */
+const askForLogin = (reason: string): Promise<void> => {
   asking ??= new Promise<void>((resolve) => {
     const dialog = document.getElementById("token-dialog") as HTMLDialogElement
     const input = document.getElementById("token") as HTMLInputElement
@@ -25,6 +31,27 @@ const askForToken = (reason: string): Promise<void> => {
   return asking
 }
 
+/** Shows a login problem (a refused login, an unreachable provider) in the dialog. */
+export const loginProblem = (problem: string) => {
+  const el = document.getElementById("login-problem")!
+  el.textContent = problem
+  el.hidden = false
+}
+
+/** The dialog's login button: off to the identity provider. */
+export const setUpLogin = () => {
+  const oidc = document.getElementById("oidc-login")!
+  if (login.kind !== "oidc") return
+  oidc.hidden = false
+  document.getElementById("login-issuer")!.textContent = new URL(login.issuer).host
+  document.getElementById("token-or")!.hidden = false
+  document.getElementById("login-button")!.addEventListener("click", () => {
+    startLogin(login).catch((e: unknown) => loginProblem(e instanceof Error ? e.message : String(e)))
+  })
+}
+
+export { finishLogin, forget, login, signedIn }
+
 const headers = (accept: string): Record<string, string> => {
   const token = sessionStorage.getItem(tokenKey)
   return token === null ? { accept } : { accept, authorization: `Bearer ${token}` }
@@ -36,28 +63,58 @@ export class HttpFailure extends Error {
   }
 }
 
-/** A fetch that asks for a token on 401 (or 403) and tries again with it. */
-const authorized = async (path: string, accept: string, signal?: AbortSignal): Promise<Response> => {
+/** A fetch that logs in on 401 (or 403) and tries again. */
+const authorized = async (path: string, init: RequestInit & { accept: string }): Promise<Response> => {
+  let refreshed = false
   for (;;) {
-    const response = await fetch(path, { headers: headers(accept), cache: "no-store", ...(signal ? { signal } : {}) })
+    await fresh(login)
+    const { accept, ...rest } = init
+    const response = await fetch(path, { ...rest, headers: { ...headers(accept), ...(rest.headers as Record<string, string> | undefined) }, cache: "no-store" })
     if (response.status !== 401 && response.status !== 403) return response
+    // An expired access token: a refreshed one, without asking.
+    if (response.status === 401 && !refreshed && await refresh(login)) {
+      refreshed = true
+      continue
+    }
     const refused = sessionStorage.getItem(tokenKey) !== null
-    sessionStorage.removeItem(tokenKey)
-    await askForToken(
+    forget()
+    const oidc = login.kind === "oidc"
+    await askForLogin(
       response.status === 403
-        ? "That token lacks the administrator role. Enter an administrator's token."
+        ? oidc
+          ? "Your account lacks the administrator role (gxy_admin or gxy_root). Log in as an administrator."
+          : "That token lacks the administrator role. Enter an administrator's token."
         : refused
-        ? "That token was refused. Enter an administrator's token."
+        ? oidc ? "Your login was refused or has expired. Log in again." : "That token was refused. Enter an administrator's token."
+        : oidc
+        ? "This page needs an administrator's login."
         : "This page needs an administrator's token."
     )
   }
 }
 
 export const getJson = async <A>(path: string): Promise<A> => {
-  const response = await authorized(path, "application/json")
+  const response = await authorized(path, { accept: "application/json" })
   const body = await response.json() as A & { error?: string }
   if (!response.ok) throw new HttpFailure(response.status, body.error ?? `${response.status} from ${path}`)
   return body
+}
+
+/** A change through an admin route: answers its status and JSON body, whatever the status. */
+export const send = async <A>(method: string, path: string, body?: unknown): Promise<{ status: number; body: A & { error?: string } }> => {
+  const response = await authorized(path, {
+    accept: "application/json",
+    method,
+    ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+  })
+  const text = await response.text()
+  let parsed: unknown = {}
+  try {
+    parsed = text === "" ? {} : JSON.parse(text)
+  } catch {
+    parsed = { error: text }
+  }
+  return { status: response.status, body: parsed as A & { error?: string } }
 }
 
 export type StreamStatus = "connecting" | "live" | "reconnecting"
@@ -104,7 +161,7 @@ export const followChanges = async (path: string, on: StreamHandlers): Promise<n
     const abort = new AbortController()
     let watchdog = setTimeout(() => abort.abort(), silenceLimit)
     try {
-      const response = await authorized(path, "text/event-stream", abort.signal)
+      const response = await authorized(path, { accept: "text/event-stream", signal: abort.signal })
       if (!response.ok || response.body === null) throw new HttpFailure(response.status, `the change stream answered ${response.status}`)
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
       let buffer = ""

@@ -26,6 +26,10 @@ const pathOf = (points: ReadonlyArray<Point>) => {
   return last === undefined ? d : `${d} L${last.x},${last.y}`
 }
 
+/** A loop: cubic segments from the state out to its label and back. */
+const loopPath = (p: ReadonlyArray<Point>) =>
+  `M${p[0]!.x},${p[0]!.y} C${p[1]!.x},${p[1]!.y} ${p[2]!.x},${p[2]!.y} ${p[3]!.x},${p[3]!.y} C${p[4]!.x},${p[4]!.y} ${p[5]!.x},${p[5]!.y} ${p[6]!.x},${p[6]!.y}`
+
 const measurer = () => {
   const context = document.createElement("canvas").getContext("2d")!
   context.font = diagramFont
@@ -55,7 +59,7 @@ export class MachineDiagram {
 
     for (const e of this.layout.edges) {
       const group = el("g", { class: "edge", "data-from": e.from, "data-to": e.to }, edges)
-      el("path", { d: pathOf(e.points), "marker-end": "url(#arrow)" }, group)
+      el("path", { d: e.loop ? loopPath(e.points) : pathOf(e.points), "marker-end": "url(#arrow)" }, group)
     }
     // Labels after every edge line, so no line is drawn over a label.
     const labels = el("g", { class: "labels" }, this.svg)

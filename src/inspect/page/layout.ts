@@ -46,6 +46,8 @@ export interface LaidEdge {
   readonly lines: ReadonlyArray<LabelLine>
   readonly label: Box
   readonly points: ReadonlyArray<Point>
+  /** A state's loop to itself: `points` are cubic Bézier segments, not a polyline. */
+  readonly loop?: true
 }
 
 export interface Layout {
@@ -64,6 +66,8 @@ export const lineHeight = 16
 const labelPadding = { x: 6, y: 4 }
 const statePadding = { x: 18, height: 34 }
 const startSize = 14
+/** Room around the drawing for arrowheads and strokes. */
+const frameMargin = 14
 // Never a state's name: state names are keys of the definition, this one has a space.
 const startNode = "[* start]"
 
@@ -103,28 +107,136 @@ export const layoutMachine = (def: Definition, measure: Measure): Layout => {
   g.setEdge(startNode, def.initial, { width: 0, height: 0 }, "start")
 
   const edges = edgesOf(def)
+  const labelBox = (e: (typeof edges)[number]) => ({
+    width: Math.ceil(Math.max(...e.lines.map((l) => measure(l.text)))) + 2 * labelPadding.x,
+    height: e.lines.length * lineHeight + 2 * labelPadding.y
+  })
+  // dagre draws a state's loop to itself far from the state: loops are placed afterwards (placeLoops).
   edges.forEach((e, i) => {
-    const width = Math.ceil(Math.max(...e.lines.map((l) => measure(l.text)))) + 2 * labelPadding.x
-    const height = e.lines.length * lineHeight + 2 * labelPadding.y
-    g.setEdge(e.from, e.to, { width, height, labelpos: "c" }, `e${i}`)
+    if (e.from !== e.to) g.setEdge(e.from, e.to, { ...labelBox(e), labelpos: "c" }, `e${i}`)
   })
 
   dagre.layout(g)
 
-  const laidEdges = edges.map((e, i): LaidEdge => {
+  const laidStates = def.states.map((name) => ({ name, ...topLeft(g.node(name) as { x: number; y: number; width: number; height: number }) }))
+  const start = {
+    box: topLeft(g.node(startNode) as { x: number; y: number; width: number; height: number }),
+    points: (g.edge({ v: startNode, w: def.initial, name: "start" }) as { points: Array<Point> }).points
+  }
+  const laidEdges = edges.map((e, i): LaidEdge | undefined => {
+    if (e.from === e.to) return undefined
     const label = g.edge({ v: e.from, w: e.to, name: `e${i}` }) as { x: number; y: number; width: number; height: number; points: Array<Point> }
     return { from: e.from, to: e.to, lines: e.lines, label: topLeft(label), points: label.points }
   })
-  const graph = g.graph() as { width?: number; height?: number }
-  return {
-    width: Math.ceil(graph.width ?? 0),
-    height: Math.ceil(graph.height ?? 0),
-    states: def.states.map((name) => ({ name, ...topLeft(g.node(name) as { x: number; y: number; width: number; height: number }) })),
-    edges: laidEdges,
-    start: {
-      box: topLeft(g.node(startNode) as { x: number; y: number; width: number; height: number }),
-      points: (g.edge({ v: startNode, w: def.initial, name: "start" }) as { points: Array<Point> }).points
+  const placed = placeLoops(
+    edges.flatMap((e, i) => (e.from === e.to ? [{ index: i, state: laidStates.find((s) => s.name === e.from)!, lines: e.lines, size: labelBox(e) }] : [])),
+    [start.box, ...laidStates, ...laidEdges.flatMap((e) => (e === undefined ? [] : [e.label]))],
+    [start.points, ...laidEdges.flatMap((e) => (e === undefined ? [] : [e.points]))]
+  )
+  return framed({ width: 0, height: 0, states: laidStates, edges: laidEdges.map((e, i) => e ?? placed.get(i)!), start })
+}
+
+/** Space between a state and its loop's label. */
+const loopGap = 18
+
+const inside = (p: Point, b: Box, pad: number) => p.x >= b.x - pad && p.x <= b.x + b.width + pad && p.y >= b.y - pad && p.y <= b.y + b.height + pad
+
+/** How many pixels (about) of a polyline run through a box (checked every 2 px along it). */
+const covered = (points: ReadonlyArray<Point>, b: Box) => {
+  let n = 0
+  for (let i = 1; i < points.length; i++) {
+    const [a, c] = [points[i - 1]!, points[i]!]
+    const steps = Math.max(1, Math.ceil(Math.hypot(c.x - a.x, c.y - a.y) / 2))
+    for (let k = 1; k <= steps; k++) {
+      if (inside({ x: a.x + ((c.x - a.x) * k) / steps, y: a.y + ((c.y - a.y) * k) / steps }, b, 3)) n += 2
     }
+  }
+  return n
+}
+
+/**
+ * Each loop's label beside its state, where it covers no state, label or
+ * edge (right first, then left, a little up or down, then further out), and
+ * the loop drawn from the state's side out to the label and back: the
+ * points are cubic Bézier segments (start, two controls, apex, two controls, end).
+ */
+const placeLoops = (
+  loops: ReadonlyArray<{ index: number; state: LaidState; lines: ReadonlyArray<LabelLine>; size: { width: number; height: number } }>,
+  boxes: ReadonlyArray<Box>,
+  paths: ReadonlyArray<ReadonlyArray<Point>>
+): Map<number, LaidEdge> => {
+  const taken = [...boxes]
+  const placed = new Map<number, LaidEdge>()
+  for (const loop of loops) {
+    const s = loop.state
+    const { width, height } = loop.size
+    const cy = s.y + s.height / 2
+    const candidates: Array<{ side: 1 | -1; label: Box }> = []
+    for (let gap = loopGap; gap <= loopGap + 60; gap += 12) {
+      for (const shift of [0, -0.25, 0.25, -0.5, 0.5, -0.75, 0.75, -1, 1]) {
+        for (const side of [1, -1] as const) {
+          const x = side === 1 ? s.x + s.width + gap : s.x - gap - width
+          candidates.push({ side, label: { x, y: cy - height / 2 + shift * height, width, height } })
+        }
+      }
+    }
+    const clear = (b: Box) => !taken.some((t) => b.x < t.x + t.width + 3 && t.x < b.x + b.width + 3 && b.y < t.y + t.height + 3 && t.y < b.y + b.height + 3)
+    // Near the state and covering no box; of those, the one hiding the least of other edges (the nearest first on a tie).
+    let best: { side: 1 | -1; label: Box } | undefined
+    let bestCover = Infinity
+    for (const c of candidates) {
+      if (!clear(c.label)) continue
+      const cover = paths.reduce((n, p) => n + covered(p, c.label), 0)
+      if (cover < bestCover) [best, bestCover] = [c, cover]
+      if (cover === 0) break
+    }
+    // Nowhere near is free: beyond everything on the right.
+    const { side, label } = best ?? { side: 1 as const, label: { x: Math.max(...taken.map((t) => t.x + t.width)) + loopGap, y: cy - height / 2, width, height } }
+    taken.push(label)
+    const sx = side === 1 ? s.x + s.width : s.x
+    const ax = side === 1 ? label.x : label.x + label.width
+    const ay = label.y + label.height / 2
+    const spread = Math.max(14, Math.min(label.height / 2, 30))
+    const mid = (sx + ax) / 2
+    placed.set(loop.index, {
+      from: s.name,
+      to: s.name,
+      lines: loop.lines,
+      label,
+      loop: true,
+      points: [
+        { x: sx, y: cy - 8 },
+        { x: mid, y: cy - 8 - spread },
+        { x: ax, y: ay - spread },
+        { x: ax, y: ay },
+        { x: ax, y: ay + spread },
+        { x: mid, y: cy + 8 + spread },
+        { x: sx, y: cy + 8 }
+      ]
+    })
+  }
+  return placed
+}
+
+/**
+ * The drawing moved and sized to hold everything it draws (states, labels,
+ * every point of every edge, loops included) with a margin.
+ */
+const framed = (layout: Layout): Layout => {
+  const boxes: Array<Box> = [layout.start.box, ...layout.states, ...layout.edges.map((e) => e.label)]
+  const points: Array<Point> = [...layout.start.points, ...layout.edges.flatMap((e) => e.points)]
+  const xs = [...boxes.flatMap((b) => [b.x, b.x + b.width]), ...points.map((p) => p.x)]
+  const ys = [...boxes.flatMap((b) => [b.y, b.y + b.height]), ...points.map((p) => p.y)]
+  const dx = frameMargin - Math.min(...xs)
+  const dy = frameMargin - Math.min(...ys)
+  const box = <B extends Box>(b: B): B => ({ ...b, x: b.x + dx, y: b.y + dy })
+  const point = (p: Point): Point => ({ x: p.x + dx, y: p.y + dy })
+  return {
+    width: Math.ceil(Math.max(...xs) + dx + frameMargin),
+    height: Math.ceil(Math.max(...ys) + dy + frameMargin),
+    states: layout.states.map(box),
+    edges: layout.edges.map((e) => ({ ...e, label: box(e.label), points: e.points.map(point) })),
+    start: { box: box(layout.start.box), points: layout.start.points.map(point) }
   }
 }
 

@@ -1,6 +1,6 @@
 // The rooms list, virtualised: only the rows in view (and a few around them)
 // exist in the document, so 10,000 rooms scroll and update smoothly.
-import { countdown, type Room, type RoomTable } from "./rooms.ts"
+import { type Room, type RoomTable, timerText } from "./rooms.ts"
 
 export const rowHeight = 28
 const overscan = 8
@@ -10,10 +10,10 @@ const flashFor = 1500
 export const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!)
 
-const ago = (at: number | null, now: number) => {
+export const ago = (at: number | null, now: number) => {
   if (at === null) return ""
   const s = Math.max(0, Math.round((now - at) / 1000))
-  return s < 60 ? `${s}s ago` : s < 3600 ? `${Math.floor(s / 60)}m ago` : s < 86_400 ? `${Math.floor(s / 3600)}h ago` : `${Math.floor(s / 86_400)}d ago`
+  return s < 60 ? `${s} s ago` : s < 3600 ? `${Math.floor(s / 60)} min ago` : s < 86_400 ? `${Math.floor(s / 3600)} h ago` : `${Math.floor(s / 86_400)} d ago`
 }
 
 export class RoomList {
@@ -86,7 +86,9 @@ export class RoomList {
       `<span class="c-gateway">${escapeHtml(r.gateway ?? "")}</span>` +
       `<span class="c-region">${escapeHtml(r.region ?? "")}</span>` +
       `<span class="c-sessions">${r.sessions}</span>` +
-      `<span class="c-deadline"${r.deadline === null ? "" : ` title="${new Date(r.deadline).toISOString()}"`}>${r.deadline === null ? "" : countdown(r.deadline, now)}</span>` +
+      (r.timer === null
+        ? `<span class="c-timer"></span>`
+        : `<span class="c-timer${r.timer.releases ? " releases" : ""}" title="${escapeHtml(`${r.timer.event} at ${new Date(r.timer.at).toISOString()}`)}">${escapeHtml(timerText(r.timer, now))}</span>`) +
       `<span class="c-last" title="${escapeHtml(last)}">${escapeHtml(r.last?.event ?? "")}</span>` +
       `<span class="c-updated">${ago(r.updated, now)}</span>` +
       `</div>`

@@ -1,30 +1,40 @@
 // The room inspector: every room's machine, filterable, kept live by the
-// change stream; the machine diagram and history of the selected room; the
-// gateways' load. Loaded from the service itself, no outside resources.
-import { followChanges, getJson, HttpFailure, type StreamStatus } from "./api.ts"
+// change stream (rooms appear and go as they are created and removed); the
+// selected room's machine diagram, members and history; the gateways'
+// load; and the operator's changes (actions.ts). Loaded from the service
+// itself, no outside resources.
+import { closeSession, drainGateway, reassignRoom, releaseRoom } from "./actions.ts"
+import { finishLogin, followChanges, forget, getJson, HttpFailure, login, loginProblem, setUpLogin, signedIn, type StreamStatus } from "./api.ts"
+import { setOptions, showRoomActions } from "./controls.ts"
 import { MachineDiagram } from "./diagram.ts"
 import type { Definition } from "./layout.ts"
 import { RoomList } from "./list.ts"
-import { type GatewayJson, renderCounts, renderFacts, renderGateways, renderHistory } from "./panels.ts"
-import { type ChangeJson, type MachineJson, roomOf, RoomTable, type Transition } from "./rooms.ts"
+import { ageMembers, type GatewayJson, type MemberJson, renderCounts, renderFacts, renderGateways, renderHistory, renderMembers } from "./panels.ts"
+import { type CatalogJson, type ChangeJson, type MachineJson, roomOf, RoomTable, type Transition } from "./rooms.ts"
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
 
 const page = 2000
 /** Gateway loads are re-read at most this often while rooms change. */
-const gatewayRefresh = 1000
+const gatewayRefresh = 500
+/** Gateways (status, users) and the selected room's members (keepalives, flags) change without a room step: re-read this often. */
+const poll = 5000
 
 const table = new RoomTable()
 let skew = 0
 const now = () => Date.now() + skew
-let selected: string | null = new URLSearchParams(location.search).get("room")
+/** The selected room (`?room=`, read once a login has put the page's address back). */
+let selected: string | null = null
 let roomHistory: ReadonlyArray<Transition> | undefined
+let members: ReadonlyArray<MemberJson> | undefined
+let gateways: ReadonlyArray<GatewayJson> = []
 let diagram: MachineDiagram | undefined
 let definition: Definition | undefined
 
 const stateFilter = byId<HTMLSelectElement>("filter-state")
 const gatewayFilter = byId<HTMLSelectElement>("filter-gateway")
 const search = byId<HTMLInputElement>("search")
+const reassignTo = byId<HTMLSelectElement>("reassign-to")
 
 const list = new RoomList(table, byId("rows"), byId("spacer"), now, () => selected, (id) => select(id))
 
@@ -35,13 +45,11 @@ const setStatus = (status: StreamStatus, detail?: string) => {
   el.title = detail ?? ""
 }
 
-const setOptions = (select: HTMLSelectElement, values: ReadonlyArray<string>) => {
-  const current = select.value
-  const wanted = ["", ...values]
-  const have = [...select.options].map((o) => o.value)
-  if (have.join("\n") === wanted.join("\n")) return
-  select.replaceChildren(...wanted.map((v) => new Option(v === "" ? "all" : v, v)))
-  select.value = wanted.includes(current) ? current : ""
+const showWho = () => {
+  const who = signedIn()
+  byId("who").hidden = who === undefined
+  byId("who-name").textContent = who === undefined ? "" : who.name
+  byId("who-name").title = who === undefined ? "" : `roles: ${who.roles.join(", ") || "none"}`
 }
 
 let filterPending = false
@@ -63,31 +71,72 @@ const refilter = () => {
 
 const showDetail = () => {
   const room = selected === null ? undefined : table.byId.get(selected)
-  byId("detail-title").textContent = room === undefined ? "Machine" : `Room ${room.id}${room.name === "" ? "" : ` · ${room.name}`}`
+  byId("detail-title").textContent = room === undefined
+    ? selected === null ? "Select a room" : `Room ${selected} · removed`
+    : `Room ${room.id}${room.name === "" ? "" : ` · ${room.name}`}`
+  byId("machine-title").textContent = room === undefined ? "Machine" : `Machine · room ${room.id} is ${room.state}`
   renderFacts(byId("detail-facts"), room, now())
+  showRoomActions(room, gateways)
   diagram?.highlight({ state: room?.state ?? null, last: room?.last ?? null })
   renderHistory(byId<HTMLTableElement>("history").tBodies[0]!, byId("history-empty"), roomHistory, now())
+  showMembers()
 }
 
-let historyRequest = 0
-const loadHistory = async () => {
-  if (selected === null) return
-  const ticket = ++historyRequest
-  const room = selected
-  try {
-    const answer = await getJson<{ history: Array<Transition> }>(`/admin/machines/history?room=${encodeURIComponent(room)}`)
-    if (ticket !== historyRequest) return
-    roomHistory = answer.history
-  } catch (e) {
-    if (ticket !== historyRequest) return
-    roomHistory = []
-    byId("history-empty").textContent = e instanceof Error ? e.message : String(e)
-  }
-  showDetail()
+const showMembers = () => {
+  byId("members-count").textContent = members === undefined ? "" : String(members.length)
+  const body = byId<HTMLTableElement>("members").tBodies[0]!
+  renderMembers(body, byId("members-empty"), members)
+  ageMembers(body, now())
 }
+
+/** Answers only the latest of overlapping requests, for the room still selected. */
+const latest = <A>(load: (room: string) => Promise<A>, apply: (a: A) => void, fail: (message: string) => void) => {
+  let ticket = 0
+  return async () => {
+    // a room removed since it was selected has nothing more to read
+    if (selected === null || !table.byId.has(selected)) return
+    const mine = ++ticket
+    const room = selected
+    try {
+      const answer = await load(room)
+      if (mine === ticket && room === selected) apply(answer)
+    } catch (e) {
+      if (mine === ticket && room === selected) fail(e instanceof Error ? e.message : String(e))
+    }
+  }
+}
+
+const loadHistory = latest(
+  (room) => getJson<{ history: Array<Transition> }>(`/admin/machines/history?room=${encodeURIComponent(room)}`),
+  (answer) => {
+    roomHistory = answer.history
+    showDetail()
+  },
+  (message) => {
+    roomHistory = []
+    showDetail()
+    byId("history-empty").textContent = message
+  }
+)
+
+const loadMembers = latest(
+  (room) => getJson<{ sessions: Array<MemberJson> }>(`/admin/sessions?room=${encodeURIComponent(room)}&limit=1000`),
+  (answer) => {
+    members = answer.sessions
+    showMembers()
+  },
+  (message) => {
+    members = []
+    showMembers()
+    byId("members-empty").textContent = message
+  }
+)
 
 const select = (id: string) => {
-  if (selected !== id) roomHistory = undefined
+  if (selected !== id) {
+    roomHistory = undefined
+    members = undefined
+  }
   selected = id
   const url = new URL(location.href)
   url.searchParams.set("room", id)
@@ -95,19 +144,30 @@ const select = (id: string) => {
   list.schedule()
   showDetail()
   void loadHistory()
+  void loadMembers()
 }
 
-let gatewaysTimer: ReturnType<typeof setTimeout> | undefined
+let gatewayTicket = 0
+/** Reads the gateways; an answer to a read older than the last one sent is dropped. */
 const loadGateways = async () => {
-  const gateways = await getJson<Array<GatewayJson>>("/admin/gateway-loads")
+  const mine = ++gatewayTicket
+  const answer = await getJson<Array<GatewayJson>>("/admin/gateway-loads")
+  if (mine !== gatewayTicket) return
+  gateways = answer
   renderGateways(byId("gateways"), gateways)
   setOptions(gatewayFilter, [...new Set([...gateways.map((g) => g.name), ...[...table.byId.values()].flatMap((r) => (r.gateway === null ? [] : [r.gateway]))])])
+  showRoomActions(selected === null ? undefined : table.byId.get(selected), gateways)
 }
+let gatewaysTimer: ReturnType<typeof setTimeout> | undefined
+let gatewaysRead = 0
+/** Re-reads the gateways at once, or as soon as half a second has passed since the last read: a change while one waits is read by it. */
 const refreshGatewaysSoon = () => {
-  gatewaysTimer ??= setTimeout(() => {
+  if (gatewaysTimer !== undefined) return
+  gatewaysTimer = setTimeout(() => {
     gatewaysTimer = undefined
+    gatewaysRead = Date.now()
     void loadGateways().catch(() => {})
-  }, gatewayRefresh)
+  }, Math.max(0, gatewaysRead + gatewayRefresh - Date.now()))
 }
 
 /** Everything, page by page (called on every (re)connection of the stream). */
@@ -125,21 +185,35 @@ const loadAll = async () => {
     cursor = answer.next_cursor
   } while (cursor !== null)
   table.replace(rooms.map(roomOf))
+  showWho()
   await loadGateways()
   refilter()
   showDetail()
-  if (selected !== null) await loadHistory()
+  if (selected !== null) await Promise.all([loadHistory(), loadMembers()])
 }
 
 const onChange = (c: ChangeJson) => {
-  const { room } = table.apply(c, Date.now())
-  refilter()
+  const changed = table.apply(c, Date.now())
   refreshGatewaysSoon()
-  if (room.id === selected) {
+  if (changed === undefined) return
+  refilter()
+  if (changed.room.id === selected) {
     showDetail()
     // Any committed step may have appended to its history (transitions, and membership rows).
     void loadHistory()
+    void loadMembers()
   }
+}
+
+const onCatalog = (c: CatalogJson) => {
+  const room = table.applyCatalog(c, definition?.initial ?? "idle", Date.now())
+  refilter()
+  if (String(c.room) !== selected) return
+  if (room === undefined) {
+    roomHistory = undefined
+    members = undefined
+  }
+  showDetail()
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -155,7 +229,42 @@ const loadDefinition = async (): Promise<Definition> => {
   }
 }
 
+const selectedRoom = () => (selected === null ? undefined : table.byId.get(selected))
+
+const release = async () => {
+  const room = selectedRoom()
+  if (room === undefined) return
+  await releaseRoom(room)
+  refreshGatewaysSoon()
+}
+
+const reassign = async () => {
+  const room = selectedRoom()
+  if (room === undefined) return
+  await reassignRoom(room, reassignTo.value)
+  refreshGatewaysSoon()
+}
+
+const closeMember = async (session: string, name: string) => {
+  if (selected === null) return
+  if (await closeSession(selected, session, name)) void loadMembers()
+  refreshGatewaysSoon()
+}
+
+const drain = async (gateway: string, draining: boolean) => {
+  if (await drainGateway(gateway, draining, gateways.find((g) => g.name === gateway)?.rooms)) await loadGateways().catch(() => {})
+}
+
 const start = async () => {
+  setUpLogin()
+  const problem = await finishLogin(login)
+  if (problem !== undefined) loginProblem(problem)
+  selected = new URLSearchParams(location.search).get("room")
+  showWho()
+  byId("logout").addEventListener("click", () => {
+    forget()
+    location.reload()
+  })
   definition = await loadDefinition()
   setOptions(stateFilter, definition.states)
   diagram = new MachineDiagram(definition, byId("diagram"))
@@ -173,16 +282,35 @@ const start = async () => {
     stateFilter.value = chip.dataset.state ?? ""
     filtered()
   })
-  // Deadlines count down, "changed" ages, flashes fade.
+  byId("release").addEventListener("click", () => void release())
+  byId("reassign").addEventListener("click", () => void reassign())
+  byId("members").addEventListener("click", (e) => {
+    const button = (e.target as HTMLElement).closest<HTMLButtonElement>(".m-close")
+    if (button !== null) void closeMember(button.dataset.session!, button.dataset.name!)
+  })
+  byId("gateways").addEventListener("click", (e) => {
+    const button = (e.target as HTMLElement).closest<HTMLButtonElement>(".g-drain")
+    if (button !== null) void drain(button.dataset.gateway!, button.dataset.draining !== "true")
+  })
+  // Timers count down, "changed" and keepalives age, flashes fade.
   setInterval(() => {
     list.render()
-    if (selected !== null) renderFacts(byId("detail-facts"), table.byId.get(selected), now())
+    if (selected !== null) {
+      renderFacts(byId("detail-facts"), table.byId.get(selected), now())
+      ageMembers(byId<HTMLTableElement>("members").tBodies[0]!, now())
+    }
   }, 1000)
+  setInterval(() => {
+    if (byId("connection").dataset.status !== "live") return
+    void loadGateways().catch(() => {})
+    void loadMembers()
+  }, poll)
   await followChanges("/admin/machines/events", {
     ready: loadAll,
     status: setStatus,
     event: (name, data) => {
       if (name === "room") onChange(data as ChangeJson)
+      else if (name === "catalog") onCatalog(data as CatalogJson)
     }
   })
 }

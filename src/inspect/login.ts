@@ -1,0 +1,54 @@
+// The inspector's page as served: its HTML carries how an operator logs in.
+// With AUTH_ISSUER the page signs in at the identity provider itself
+// (authorization code with PKCE, as a public client); otherwise it asks
+// for a bearer token when the service answers 401. Nothing secret is in it.
+import { Effect } from "effect"
+import { HttpRouter, HttpServerResponse } from "effect/http"
+import { Config, type Settings } from "../config.ts"
+import { buildPage, type PageAssets } from "../http/page.ts"
+
+/** The OIDC client the page logs in as when AUTH_AUDIENCE names none. */
+export const defaultClientId = "room-orchestrator"
+
+export type LoginConfig =
+  | { readonly kind: "oidc"; readonly issuer: string; readonly clientId: string; readonly scope: string }
+  | { readonly kind: "token" }
+
+/**
+ * OIDC against AUTH_ISSUER, as the client AUTH_AUDIENCE names (tokens it gets
+ * must carry that audience anyway) or `room-orchestrator`; else a token prompt.
+ */
+export const loginConfig = (settings: Settings): LoginConfig =>
+  settings.authIssuer === undefined
+    ? { kind: "token" }
+    : { kind: "oidc", issuer: settings.authIssuer, clientId: settings.authAudience ?? defaultClientId, scope: "openid" }
+
+/** The page's HTML with its login settings as JSON (`<` escaped: it cannot end the script element). */
+export const withLogin = (html: string, login: LoginConfig) =>
+  html.replace(
+    "</head>",
+    `  <script id="login-config" type="application/json">${JSON.stringify(login).replace(/</g, "\\u003c")}</script>\n</head>`
+  )
+
+const noStore = { "cache-control": "no-store" }
+
+/** `GET path` (the HTML with the login settings), `path/app.js` and `path/app.css`, built once. */
+export const loginPage = (path: `/${string}`, dir: string, what: string) =>
+  HttpRouter.use(Effect.fn(function*(router) {
+    const login = loginConfig(yield* Config)
+    const assets = yield* Effect.cached(buildPage(dir, what))
+
+    const asset = (pick: (a: PageAssets) => string, contentType: string) =>
+      assets.pipe(
+        Effect.map((a) => HttpServerResponse.text(pick(a), { contentType, headers: noStore })),
+        Effect.catchTag("PageBuildFailed", (e) =>
+          Effect.logError("Page unavailable").pipe(
+            Effect.annotateLogs({ page: path, cause: e.message }),
+            Effect.as(HttpServerResponse.jsonUnsafe({ error: e.message }, { status: 500 }))
+          ))
+      )
+
+    yield* router.add("GET", path, asset((a) => withLogin(a.html, login), "text/html; charset=utf-8"))
+    yield* router.add("GET", `${path}/app.js`, asset((a) => a.js, "text/javascript; charset=utf-8"))
+    yield* router.add("GET", `${path}/app.css`, asset((a) => a.css, "text/css; charset=utf-8"))
+  }))
