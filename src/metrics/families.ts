@@ -142,7 +142,7 @@ export const makeFamilies = (options: {
     registers
   })
   const counterDrift = new Counter({
-    name: "gateway_load_counter_drift_total",
+    name: "gateway_load_drift_corrections_total",
     help: "Gateway load counters found to differ from the sum of their assignments by the reconciliation (and set to it); should stay 0",
     registers
   })

@@ -279,7 +279,14 @@ describe.skipIf(skipReason !== undefined)(`several processes on one Postgres (${
     for (const h of handovers) assert.isAtMost(h, 5_000, "a stopping process's rooms are hosted by the others within seconds")
     const logs = d.output()
     assert.notInclude(logs, "Room changed elsewhere", "no room was ever written by two processes")
-    assert.deepStrictEqual(logs.split("\n").filter((l) => l.includes("level=ERROR")), [], "no errors logged")
+    // On a starved machine a shard-lock refresh can outlast its timeout
+    // (min(CLUSTER_LOCK_REFRESH, CLUSTER_LOCK_EXPIRATION / 3)): the runner
+    // gives its shards up and takes them back once storage answers, which
+    // must be logged as recovered; anything else at ERROR fails the test.
+    const errors = logs.split("\n").filter((l) => l.includes("level=ERROR"))
+    const lockLapses = errors.filter((l) => l.includes("Shard lock storage is unhealthy")).length
+    assert.deepStrictEqual(errors.filter((l) => !l.includes("Shard lock storage is unhealthy")), [], "no errors logged")
+    assert.isAtLeast(logs.split("Shard lock storage has recovered").length - 1, lockLapses, "every lapse of the shard locks recovered")
     assert.deepStrictEqual(await counterDrift(d), [], "no load counter drifted across the restarts")
     assert.notInclude(logs, "Gateway load counters drifted")
   }, 240_000)
