@@ -5,6 +5,7 @@
 import { Context, Effect, Layer, Schema } from "effect"
 import { SqlClient, SqlSchema, type Statement } from "effect/sql"
 import { DatabaseUnavailable } from "../domain/errors.ts"
+import { memberFields } from "../domain/member.ts"
 
 export const SessionRow = Schema.Struct({
   id: Schema.Number,
@@ -12,15 +13,7 @@ export const SessionRow = Schema.Struct({
   room: Schema.String,
   gateway: Schema.NullOr(Schema.String),
   gateway_session: Schema.NullOr(Schema.Number),
-  rfid: Schema.NullOr(Schema.String),
-  display: Schema.NullOr(Schema.String),
-  country: Schema.NullOr(Schema.String),
-  ip: Schema.NullOr(Schema.String),
-  user_agent: Schema.NullOr(Schema.String),
-  camera: Schema.Boolean,
-  mic: Schema.Boolean,
-  screen: Schema.Boolean,
-  question: Schema.Boolean,
+  ...memberFields,
   /** Epoch milliseconds. */
   joined: Schema.Number,
   keepalive: Schema.Number

@@ -5,6 +5,7 @@ import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint } from "effect/http-api"
 import { roomStates } from "../../machines/room.machine.ts"
 import { GatewayName, RoomIdParam, RoomIdView, wireExamples } from "../domain/room.ts"
+import { memberFields } from "../domain/member.ts"
 import { UserId } from "../sessions/messages.ts"
 import { BadRequest, Conflict, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType } from "./errors.ts"
 import { doc } from "./openapi.ts"
@@ -24,15 +25,7 @@ export const SessionView = Schema.Struct({
   room: RoomIdView,
   gateway: Schema.NullOr(Schema.String),
   gateway_session: Schema.NullOr(Count),
-  rfid: Schema.NullOr(Schema.String),
-  display: Schema.NullOr(Schema.String),
-  country: Schema.NullOr(Schema.String),
-  ip: Schema.NullOr(Schema.String),
-  user_agent: Schema.NullOr(Schema.String),
-  camera: Schema.Boolean,
-  mic: Schema.Boolean,
-  screen: Schema.Boolean,
-  question: Schema.Boolean,
+  ...memberFields,
   joined: Timestamp,
   /** The last keepalive (or the join, for a real-time connection). */
   keepalive: Timestamp

@@ -42,12 +42,18 @@ export const buildPage = (dir: string, what: string): Effect.Effect<PageAssets, 
 const noStore = { "cache-control": "no-store" }
 
 /**
- * `GET path` (the HTML), `path/app.js` and `path/app.css`, built once. The
- * assets hold no data, so they are public: a browser cannot send a token
- * when it opens a page.
+ * `GET path` (the HTML, as `html` makes it from the page's file), `path/app.js`
+ * and `path/app.css`, built once. The assets hold no data, so they are
+ * public: a browser cannot send a token when it opens a page.
  */
-export const pageRoutes = (path: `/${string}`, dir: string, what: string) =>
+export const pageRoutes = <R = never>(
+  path: `/${string}`,
+  dir: string,
+  what: string,
+  html: Effect.Effect<(file: string) => string, never, R> = Effect.succeed((file: string) => file)
+) =>
   HttpRouter.use(Effect.fn(function*(router) {
+    const page = yield* html
     const assets = yield* Effect.cached(buildPage(dir, what))
 
     const asset = (pick: (a: PageAssets) => string, contentType: string) =>
@@ -60,7 +66,7 @@ export const pageRoutes = (path: `/${string}`, dir: string, what: string) =>
           ))
       )
 
-    yield* router.add("GET", path, asset((a) => a.html, "text/html; charset=utf-8"))
+    yield* router.add("GET", path, asset((a) => page(a.html), "text/html; charset=utf-8"))
     yield* router.add("GET", `${path}/app.js`, asset((a) => a.js, "text/javascript; charset=utf-8"))
     yield* router.add("GET", `${path}/app.css`, asset((a) => a.css, "text/css; charset=utf-8"))
   }))

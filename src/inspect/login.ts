@@ -3,9 +3,8 @@
 // (authorization code with PKCE, as a public client); otherwise it asks
 // for a bearer token when the service answers 401. Nothing secret is in it.
 import { Effect } from "effect"
-import { HttpRouter, HttpServerResponse } from "effect/http"
 import { Config, type Settings } from "../config.ts"
-import { buildPage, type PageAssets } from "../http/page.ts"
+import { pageRoutes } from "../http/page.ts"
 
 /** The OIDC client the page logs in as when AUTH_AUDIENCE names none. */
 export const defaultClientId = "room-orchestrator"
@@ -30,25 +29,9 @@ export const withLogin = (html: string, login: LoginConfig) =>
     `  <script id="login-config" type="application/json">${JSON.stringify(login).replace(/</g, "\\u003c")}</script>\n</head>`
   )
 
-const noStore = { "cache-control": "no-store" }
-
 /** `GET path` (the HTML with the login settings), `path/app.js` and `path/app.css`, built once. */
 export const loginPage = (path: `/${string}`, dir: string, what: string) =>
-  HttpRouter.use(Effect.fn(function*(router) {
+  pageRoutes(path, dir, what, Effect.gen(function*() {
     const login = loginConfig(yield* Config)
-    const assets = yield* Effect.cached(buildPage(dir, what))
-
-    const asset = (pick: (a: PageAssets) => string, contentType: string) =>
-      assets.pipe(
-        Effect.map((a) => HttpServerResponse.text(pick(a), { contentType, headers: noStore })),
-        Effect.catchTag("PageBuildFailed", (e) =>
-          Effect.logError("Page unavailable").pipe(
-            Effect.annotateLogs({ page: path, cause: e.message }),
-            Effect.as(HttpServerResponse.jsonUnsafe({ error: e.message }, { status: 500 }))
-          ))
-      )
-
-    yield* router.add("GET", path, asset((a) => withLogin(a.html, login), "text/html; charset=utf-8"))
-    yield* router.add("GET", `${path}/app.js`, asset((a) => a.js, "text/javascript; charset=utf-8"))
-    yield* router.add("GET", `${path}/app.css`, asset((a) => a.css, "text/css; charset=utf-8"))
+    return (html: string) => withLogin(html, login)
   }))
