@@ -50,8 +50,14 @@ const pgProgram = (program: string, args: ReadonlyArray<string>) =>
     catch: (e) => new Error(`${program} ${args.join(" ")} failed: ${(e as { stderr?: string }).stderr ?? String(e)}`)
   }).pipe(Effect.orDie, Effect.asVoid)
 
-/** A running private Postgres, stopped and removed with the current scope. */
-export const privatePostgres: Effect.Effect<PrivatePostgres, never, import("effect").Scope.Scope> = Effect.gen(function*() {
+/**
+ * A running private Postgres, stopped and removed with the current scope;
+ * `settings` are server settings on top of the ones for tests (e.g.
+ * `track_commit_timestamp: "on"`).
+ */
+export const privatePostgresWith = (
+  settings: Readonly<Record<string, string>>
+): Effect.Effect<PrivatePostgres, never, import("effect").Scope.Scope> => Effect.gen(function*() {
   if (postgresBinDir === undefined) return yield* Effect.die(new Error("no Postgres installed under /usr/lib/postgresql"))
   const ids = yield* owner
   const dir = yield* Effect.acquireRelease(
@@ -67,10 +73,14 @@ export const privatePostgres: Effect.Effect<PrivatePostgres, never, import("effe
   const port = yield* Effect.promise(freePort)
   yield* pgProgram("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"])
 
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`
+  const extra = Object.entries(settings).map(([name, value]) => ` -c ${name}=${value}`).join("")
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off${extra}`
   const start = pgProgram("pg_ctl", ["-D", data, "-l", log, "-o", options, "-w", "-t", "30", "start"])
   const stop = pgProgram("pg_ctl", ["-D", data, "-m", "fast", "-w", "-t", "30", "stop"])
   yield* Effect.acquireRelease(start, () =>
     pgProgram("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]).pipe(Effect.catchDefect(() => Effect.void)))
   return { port, url: `postgres://postgres@127.0.0.1:${port}/postgres`, stop, start, dir }
 })
+
+/** A running private Postgres, stopped and removed with the current scope. */
+export const privatePostgres: Effect.Effect<PrivatePostgres, never, import("effect").Scope.Scope> = privatePostgresWith({})
