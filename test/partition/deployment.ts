@@ -5,7 +5,7 @@
 // database is a private Postgres with `track_commit_timestamp`, so the
 // checker knows when each step committed, on the same clock as the load
 // generator's.
-import { Effect, Exit, Scope } from "effect"
+import { Effect, Exit, Hash, Scope } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { once } from "node:events"
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -13,11 +13,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { createInterface } from "node:readline"
 import pg from "pg"
-import { postgresLayer } from "../../src/db/database.ts"
-import { makeMigrator } from "../../src/db/migrator.ts"
-import { seedDemoData } from "../../src/db/seed.ts"
-import { SqlClient } from "effect/sql"
 import { mosquittoPath } from "../support/broker.ts"
+import { migratedWithRooms } from "../support/deployment.ts"
 import { privatePostgresWith } from "../support/postgresServer.ts"
 import { root as projectRoot } from "../support/process.ts"
 import type { Lab } from "./network.ts"
@@ -90,16 +87,7 @@ export const startDeployment = async (lab: Lab, options: DeploymentOptions): Pro
     await admin.end()
     const local = new URL(server.url)
     local.pathname = "/partition"
-    await Effect.runPromise(Effect.gen(function*() {
-      yield* (yield* makeMigrator()).up
-      yield* seedDemoData
-      const sql = yield* SqlClient.SqlClient
-      yield* sql.unsafe(
-        `INSERT INTO rooms (room, name, join_code)
-         SELECT (5000 + i)::text, 'Partition ' || i, 'PT' || lpad(i::text, 4, '0') FROM generate_series(1, $1::int) i`,
-        [options.rooms]
-      )
-    }).pipe(Effect.provide(postgresLayer(local.toString(), 1)), Effect.orDie))
+    await Effect.runPromise(migratedWithRooms(local.toString(), options.rooms, { name: "Partition", code: "PT" }))
     const pool = new pg.Pool({ connectionString: local.toString(), max: 2 })
     closers.push(() => pool.end())
 
@@ -237,16 +225,11 @@ export const startDeployment = async (lab: Lab, options: DeploymentOptions): Pro
   }
 }
 
-// The cluster's own routing (effect/cluster: a djb2 hash of the entity id over
+// The cluster's own routing (effect/cluster: Hash.string of the entity id over
 // the shards of the "default" group), so the harness knows a room's shard;
 // its advisory lock number is 1,000,000 + the shard.
 const shards = 300
-const hashString = (text: string) => {
-  let h = 5381
-  for (let i = text.length; i > 0;) h = (h * 33) ^ text.charCodeAt(--i)
-  return (h & 0xbfffffff) | ((h >>> 1) & 0x40000000)
-}
-export const shardOf = (room: string) => Math.abs(hashString(room) % shards) + 1
+export const shardOf = (room: string) => Math.abs(Hash.string(room) % shards) + 1
 
 /** Stops a child (continuing it first: a stopped process cannot act on SIGTERM) and waits for its exit. */
 const stopChild = async (child: ChildProcess, signal: NodeJS.Signals) => {

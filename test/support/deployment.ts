@@ -37,6 +37,22 @@ export interface Deployment {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+/**
+ * Migrates the database at `url` and seeds it: the demo gateways and rooms,
+ * and `rooms` more numbered from 5001 (`<name> <i>`, join codes `<code>0001`…).
+ */
+export const migratedWithRooms = (url: string, rooms: number, label: { readonly name: string; readonly code: string }) =>
+  Effect.gen(function*() {
+    yield* (yield* makeMigrator()).up
+    yield* seedDemoData
+    const sql = yield* SqlClient.SqlClient
+    yield* sql.unsafe(
+      `INSERT INTO rooms (room, name, join_code)
+       SELECT (5000 + i)::text, $2 || ' ' || i, $3 || lpad(i::text, 4, '0') FROM generate_series(1, $1::int) i`,
+      [rooms, label.name, label.code]
+    )
+  }).pipe(Effect.provide(postgresLayer(url, 1)), Effect.orDie)
+
 /** `rooms` extra rooms numbered from 5001 are added to the demo data. */
 export const deployment = (
   serverUrl: string,
@@ -49,16 +65,7 @@ export const deployment = (
         const sql = yield* SqlClient.SqlClient
         return yield* sql.unsafe<A>(text, params)
       }).pipe(Effect.provide(postgresLayer(url, 1)), Effect.orDie))
-    yield* Effect.gen(function*() {
-      yield* (yield* makeMigrator()).up
-      yield* seedDemoData
-      const sql = yield* SqlClient.SqlClient
-      yield* sql.unsafe(
-        `INSERT INTO rooms (room, name, join_code)
-         SELECT (5000 + i)::text, 'Cluster ' || i, 'CL' || lpad(i::text, 4, '0') FROM generate_series(1, $1::int) i`,
-        [options.rooms]
-      )
-    }).pipe(Effect.provide(postgresLayer(url, 1)), Effect.orDie)
+    yield* migratedWithRooms(url, options.rooms, { name: "Cluster", code: "CL" })
 
     const members: Array<Member> = []
     for (let i = 0; i < options.size; i++) {
