@@ -3,7 +3,7 @@
 // request; and whether the database answers right now, so that a caller
 // kept waiting on something that needs it (a room whose host lost its shard
 // lock while the database was away) is answered 503 at once instead.
-import { Clock, Context, Duration, Effect, Layer } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Schedule } from "effect"
 import { SqlClient } from "effect/sql"
 import type { DatabaseUnavailable } from "../domain/errors.ts"
 
@@ -49,3 +49,19 @@ export class Outage extends Context.Service<Outage, {
     }
   }))
 }
+
+/**
+ * A background sweep: `sweep` once, then again every `interval`, for as long
+ * as it runs. A database outage is reported as above and any other failure
+ * logged as `<what> failed`; either way the next round comes.
+ */
+export const repeatedSweep = <A, R>(what: string, sweep: Effect.Effect<A, DatabaseUnavailable, R>, interval: Duration.Input) =>
+  Effect.gen(function*() {
+    const outage = yield* Outage
+    return yield* sweep.pipe(
+      Effect.catchTag("DatabaseUnavailable", outage.report),
+      Effect.catchCause((cause) => Effect.logWarning(`${what} failed`, cause)),
+      Effect.repeat(Schedule.spaced(interval)),
+      Effect.asVoid
+    )
+  })

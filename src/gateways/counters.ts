@@ -3,10 +3,10 @@
 // is set to the sum of its gateway's assignments while the counters are
 // held, and any difference is logged as drift (there should be none: a
 // drift means a step changed an assignment without its counter).
-import { Duration, Effect, Schedule } from "effect"
+import { Duration, Effect } from "effect"
 import { Singleton } from "effect/cluster"
 import { GatewayStore } from "../db/gatewayStore.ts"
-import { Outage } from "../db/outage.ts"
+import { repeatedSweep } from "../db/outage.ts"
 import { countCounterDrift } from "../metrics/events.ts"
 
 export const reconcileInterval = Duration.minutes(1)
@@ -22,11 +22,7 @@ export const reconcileCounters = Effect.gen(function*() {
   return drifted.length
 })
 
-export const CounterReconciliation = Singleton.make("room-orchestrator/CounterReconciliation", Effect.gen(function*() {
-  const outage = yield* Outage
-  yield* reconcileCounters.pipe(
-    Effect.catchTag("DatabaseUnavailable", outage.report),
-    Effect.catchCause((cause) => Effect.logWarning("Load counter reconciliation failed", cause)),
-    Effect.repeat(Schedule.spaced(reconcileInterval))
-  )
-}))
+export const CounterReconciliation = Singleton.make(
+  "room-orchestrator/CounterReconciliation",
+  repeatedSweep("Load counter reconciliation", reconcileCounters, reconcileInterval)
+)

@@ -4,11 +4,11 @@
 // the whole deployment (a cluster singleton) serves every process, and a
 // restart during the wait does not lose the failover. Only a sweep that
 // moves rooms is traced.
-import { Duration, Effect, Schedule } from "effect"
+import { Duration, Effect } from "effect"
 import { Singleton } from "effect/cluster"
 import { Config } from "../config.ts"
 import { GatewayStore } from "../db/gatewayStore.ts"
-import { Outage } from "../db/outage.ts"
+import { repeatedSweep } from "../db/outage.ts"
 import { countFailovers } from "../metrics/events.ts"
 import type { RoomId } from "../domain/room.ts"
 import { Rooms } from "../rooms/rooms.ts"
@@ -52,11 +52,6 @@ export const makeFailover = Effect.gen(function*() {
 })
 
 export const FailoverSweep = Singleton.make("room-orchestrator/FailoverSweep", Effect.gen(function*() {
-  const outage = yield* Outage
   const sweep = yield* makeFailover
-  yield* sweep.pipe(
-    Effect.catchTag("DatabaseUnavailable", outage.report),
-    Effect.catchCause((cause) => Effect.logWarning("Failover sweep failed", cause)),
-    Effect.repeat(Schedule.spaced(failoverSweepInterval))
-  )
+  yield* repeatedSweep("Failover sweep", sweep, failoverSweepInterval)
 }))

@@ -4,10 +4,10 @@
 // passed while the service was down fires on the first sweep). One sweep
 // runs in the whole deployment (a cluster singleton). Only a sweep that
 // finds due rooms is traced.
-import { Clock, Duration, Effect, Schedule } from "effect"
+import { Clock, Duration, Effect } from "effect"
 import { Singleton } from "effect/cluster"
 import { RoomStore } from "../db/roomStore.ts"
-import { Outage } from "../db/outage.ts"
+import { repeatedSweep } from "../db/outage.ts"
 import { sweepAction, untraced } from "../tracing.ts"
 import { Rooms } from "./rooms.ts"
 
@@ -21,11 +21,4 @@ export const wakeDueRooms = Effect.gen(function*() {
   return due.length
 })
 
-export const DeadlineSweep = Singleton.make("room-orchestrator/DeadlineSweep", Effect.gen(function*() {
-  const outage = yield* Outage
-  yield* wakeDueRooms.pipe(
-    Effect.catchTag("DatabaseUnavailable", outage.report),
-    Effect.catchCause((cause) => Effect.logWarning("Deadline sweep failed", cause)),
-    Effect.repeat(Schedule.spaced(sweepInterval))
-  )
-}))
+export const DeadlineSweep = Singleton.make("room-orchestrator/DeadlineSweep", repeatedSweep("Deadline sweep", wakeDueRooms, sweepInterval))

@@ -1,10 +1,10 @@
 // Rooms created by their users (seed 003) live only as long as they are
 // used: one empty for MEETING_ROOM_TTL is removed with its history. One
 // sweep runs in the whole deployment (a cluster singleton).
-import { Clock, Duration, Effect, Schedule } from "effect"
+import { Clock, Duration, Effect } from "effect"
 import { Singleton } from "effect/cluster"
 import { Config } from "../config.ts"
-import { Outage } from "../db/outage.ts"
+import { repeatedSweep } from "../db/outage.ts"
 import { untraced } from "../tracing.ts"
 import { RoomCatalog } from "./catalog.ts"
 
@@ -28,10 +28,5 @@ export const meetingSweepInterval = (ttl: number) => Duration.millis(Math.min(Ma
 
 export const MeetingRoomSweep = Singleton.make("room-orchestrator/MeetingRoomSweep", Effect.gen(function*() {
   const config = yield* Config
-  const outage = yield* Outage
-  yield* sweepMeetingRooms.pipe(
-    Effect.catchTag("DatabaseUnavailable", outage.report),
-    Effect.catchCause((cause) => Effect.logWarning("Meeting room sweep failed", cause)),
-    Effect.repeat(Schedule.spaced(meetingSweepInterval(config.meetingRoomTtl)))
-  )
+  yield* repeatedSweep("Meeting room sweep", sweepMeetingRooms, meetingSweepInterval(config.meetingRoomTtl))
 }))

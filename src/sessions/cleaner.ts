@@ -4,10 +4,10 @@
 // join or leave it never heard of) recounts them. One cleaner runs in the
 // whole deployment (a cluster singleton; the store also holds a lock). A
 // sweep that finds nothing to do is not traced.
-import { Clock, Duration, Effect, Schedule } from "effect"
+import { Clock, Duration, Effect } from "effect"
 import { Singleton } from "effect/cluster"
 import { Config } from "../config.ts"
-import { Outage } from "../db/outage.ts"
+import { repeatedSweep } from "../db/outage.ts"
 import { RoomStore } from "../db/roomStore.ts"
 import { countCleanedSessions } from "../metrics/events.ts"
 import { Rooms } from "../rooms/rooms.ts"
@@ -48,15 +48,9 @@ export const recountRooms = Effect.gen(function*() {
 
 export const SessionCleaner = Singleton.make("room-orchestrator/SessionCleaner", Effect.gen(function*() {
   const config = yield* Config
-  const outage = yield* Outage
   const interval = Duration.millis(config.cleanSessionsInterval)
   // The first sweep waits one interval: after a restart clients need a
   // chance to send the keepalives the service could not receive while down.
-  yield* Effect.sleep(interval).pipe(
-    Effect.andThen(sweepDeadSessions.pipe(
-      Effect.catchTag("DatabaseUnavailable", outage.report),
-      Effect.catchCause((cause) => Effect.logWarning("Session sweep failed", cause)),
-      Effect.repeat(Schedule.spaced(interval))
-    ))
-  )
+  yield* Effect.sleep(interval)
+  yield* repeatedSweep("Session sweep", sweepDeadSessions, interval)
 }))
