@@ -5,6 +5,7 @@
 // values by the runtime (src/rooms/), which steps this machine with the pure
 // interpreter in machines/step.ts and carries out the effects it returns.
 import { and, assign, setup } from "xstate"
+import { learnExpectedSize } from "./expectedSize.ts"
 
 /** A live session of the room and the gateway it is on. */
 export interface SessionOnGateway {
@@ -31,6 +32,14 @@ export interface RoomContext {
   readonly touchedAt: number
   /** When the room last entered its state (epoch ms): its timers run from here. */
   readonly since: number
+  /** The most users the current assignment has counted (machines/expectedSize.ts). */
+  readonly peak: number
+  /** The room's expected size, learnt when each assignment ends; 0 with no history. */
+  readonly expected: number
+  /** How far its peaks strayed from its expectation (machines/expectedSize.ts): it reserves expected − spread. */
+  readonly spread: number
+  /** When the balancer last placed the room (epoch ms; 0: not placed by it): it is young for a while after. */
+  readonly placedAt: number
 }
 
 /** What happens to a room. The interpreter stamps every event with `at`, the time it is handled. */
@@ -91,7 +100,25 @@ export const initialRoomContext = (room: string): RoomContext => ({
   avoid: null,
   renewedAt: 0,
   touchedAt: 0,
-  since: 0
+  since: 0,
+  peak: 0,
+  expected: 0,
+  spread: 0,
+  placedAt: 0
+})
+
+/** SPEC default of MAX_SERVER_CAPACITY: no room expects more; the runtime provides the configured one. */
+export const defaultExpectedBound = 400
+
+/** The room lets its gateway go, learning its expected size from the assignment's peak (at most `bound`). */
+export const forgotten = (context: RoomContext, bound: number): Partial<RoomContext> => ({
+  gateway: null,
+  region: null,
+  country: null,
+  avoid: null,
+  ...learnExpectedSize({ expected: context.expected, spread: context.spread }, context.peak, bound),
+  peak: 0,
+  placedAt: 0
 })
 
 /** SPEC defaults; the runtime provides the configured DRAIN_GRACE and ASSIGNMENT_TTL. */
@@ -116,9 +143,15 @@ export const roomMachine = setup({
       country: ({ event }) => (event as Extract<Stamped, { type: "SERVER.REQUESTED" }>).country?.toUpperCase() ?? null,
       avoid: null
     }),
-    addSession: assign({ sessions: ({ context, event }) => withSession(context.sessions, (event as Carrying<"session">).session) }),
+    addSession: assign(({ context, event }) => {
+      const sessions = withSession(context.sessions, (event as Carrying<"session">).session)
+      return { sessions, peak: Math.max(context.peak, sessions.length) }
+    }),
     removeSession: assign({ sessions: ({ context, event }) => context.sessions.filter((s) => s !== (event as Carrying<"session">).session) }),
-    syncSessions: assign({ sessions: ({ event }) => (event as Carrying<"sessions">).sessions.map((s) => s.session) }),
+    syncSessions: assign(({ context, event }) => {
+      const sessions = (event as Carrying<"sessions">).sessions.map((s) => s.session)
+      return { sessions, peak: Math.max(context.peak, sessions.length) }
+    }),
     // A room already in use on a gateway stays there: never split it.
     adoptSessionGateway: assign(({ context, event }) => {
       const gateway = (event as Carrying<"gateway"> & { session: string }).gateway
@@ -134,7 +167,7 @@ export const roomMachine = setup({
     }),
     placeOnGateway: assign(({ event }) => {
       const done = event as Extract<Stamped, { type: "BALANCER.DONE" }>
-      return { gateway: done.gateway, region: done.region, avoid: null, renewedAt: event.at, touchedAt: event.at }
+      return { gateway: done.gateway, region: done.region, avoid: null, renewedAt: event.at, touchedAt: event.at, placedAt: event.at }
     }),
     avoidGateway: assign({ avoid: ({ context }) => context.gateway }),
     // The operator's choice of gateway; the room keeps its region and its users.
@@ -144,7 +177,7 @@ export const roomMachine = setup({
     }),
     // (the initial state is entered before any event carries a time)
     markEntered: assign({ since: ({ event }) => (event as Partial<Stamped>).at ?? 0 }),
-    forgetGateway: assign({ gateway: null, region: null, country: null, avoid: null })
+    forgetGateway: assign(({ context }) => forgotten(context, defaultExpectedBound))
   },
   guards: {
     isEmpty: ({ context }) => context.sessions.length === 0,

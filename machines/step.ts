@@ -4,9 +4,11 @@
 // the assignment, schedule or cancel a timer, log. Timers are deadlines
 // (epoch ms) kept in the snapshot, so they survive restarts. The Room entity
 // (src/rooms/) and the balancing simulator (bench/simulate/) both use it.
-import { initialTransition, transition } from "xstate"
+import { assign, initialTransition, transition } from "xstate"
 import {
   defaultDelays,
+  defaultExpectedBound,
+  forgotten,
   type LogLine,
   type RoomContext,
   type RoomEvent,
@@ -72,12 +74,15 @@ export interface Step {
 export interface Delays {
   readonly drainGrace: number
   readonly assignmentTtl: number
+  /** No room expects more users than this (MAX_SERVER_CAPACITY); 0 turns expected sizes off. */
+  readonly maxServerCapacity?: number | undefined
 }
 
 /** The machine with the configured delays (and the renewals and touches paced by its TTL). */
 export const configuredMachine = (delays: Delays = defaultDelays) =>
   roomMachine.provide({
     delays: { drainGrace: delays.drainGrace, assignmentTtl: delays.assignmentTtl },
+    actions: { forgetGateway: assign(({ context }) => forgotten(context, delays.maxServerCapacity ?? defaultExpectedBound)) },
     guards: {
       renewalDue: ({ context, event }) => event.at - context.renewedAt >= delays.assignmentTtl / 4,
       touchDue: ({ context, event }) => event.at - context.touchedAt >= delays.assignmentTtl / 4

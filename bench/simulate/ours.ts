@@ -6,6 +6,7 @@ import type { RoomEvent } from "../../machines/room.machine.ts"
 import type { GatewayRequest } from "../../machines/step.ts"
 import { type GatewayLoad, type Policy, roomLoad, selectGateway } from "../../src/balancer/select.ts"
 import type { BalanceStrategy } from "../../src/config.ts"
+import { placementReserve, reliableSize, reservedSize } from "../../machines/expectedSize.ts"
 import { configuredMachine, newSnapshot, type RoomSnapshot, step, type TimerEvent } from "../../machines/step.ts"
 import { makeAgenda } from "./agenda.ts"
 import { makeTally, type Moved, type Placements, type Setup } from "./strategies.ts"
@@ -14,8 +15,9 @@ import { makeTally, type Moved, type Placements, type Setup } from "./strategies
 const drainGrace = 30_000
 const assignmentTtl = 120_000
 
-export const oursPlacements = (setup: Setup, strategy: BalanceStrategy): Placements => {
-  const machine = configuredMachine({ drainGrace, assignmentTtl })
+/** `expectedSizes: false`: rooms never learn an expected size (the service before it). */
+export const oursPlacements = (setup: Setup, strategy: BalanceStrategy, options: { readonly expectedSizes: boolean } = { expectedSizes: true }): Placements => {
+  const machine = configuredMachine({ drainGrace, assignmentTtl, maxServerCapacity: options.expectedSizes ? setup.capacity : 0 })
   const policy: Policy = {
     available: setup.gateways,
     avgRoomOccupancy: setup.avgRoomOccupancy,
@@ -31,14 +33,20 @@ export const oursPlacements = (setup: Setup, strategy: BalanceStrategy): Placeme
   const timers = makeAgenda<{ readonly room: number; readonly type: string }>()
   let placedByLastStep = false
   const tally = makeTally()
+  /** Each assignment that ended in the measured span with a trusted expectation (one it reserved): what it expected, what it peaked at. */
+  const predictions: Array<{ readonly expected: number; readonly peak: number }> = []
 
-  /** What the service's GatewayStore.use reports: Σ max(live users, average) of other rooms. */
+  /**
+   * The service's load counters: Σ of other rooms' loads as of their last
+   * assignment write (a young room's reservation stays counted until its
+   * next write, as in the service).
+   */
+  const written = new Map<number, number>()
   const loads = (exceptRoom: number): ReadonlyArray<GatewayLoad> => {
     const load = new Map<string, number>()
     for (const [room, gateway] of assigned) {
       if (room === exceptRoom) continue
-      const users = rooms.get(room)?.context.sessions.length ?? 0
-      load.set(gateway, (load.get(gateway) ?? 0) + roomLoad(users, setup.avgRoomOccupancy))
+      load.set(gateway, (load.get(gateway) ?? 0) + (written.get(room) ?? 0))
     }
     return setup.gateways.map((name) => ({
       name,
@@ -63,10 +71,15 @@ export const oursPlacements = (setup: Setup, strategy: BalanceStrategy): Placeme
       switch (e._tag) {
         case "WriteAssignment":
           assigned.set(room, e.gateway)
+          written.set(room, roomLoad(snapshot.context.sessions.length, setup.avgRoomOccupancy, reservedSize(snapshot.context, now)))
           break
         case "ReleaseAssignment":
           assigned.delete(room)
+          written.delete(room)
           tally.bump(`released: ${e.reason}`, now)
+          if (reliableSize(before.context) > 0 && before.context.peak > 0 && now >= 0) {
+            predictions.push({ expected: before.context.expected, peak: before.context.peak })
+          }
           break
         case "Schedule":
           timers.add(e.timer.at, { room, type: e.timer.event.type })
@@ -77,7 +90,7 @@ export const oursPlacements = (setup: Setup, strategy: BalanceStrategy): Placeme
       }
     }
     if (select === undefined) return snapshot
-    const selection = selectGateway(loads(room), policy, { room: String(room), ...select })
+    const selection = selectGateway(loads(room), policy, { room: String(room), ...select, expectedSize: placementReserve(snapshot.context) })
     placedByLastStep = selection._tag === "Chosen"
     return apply(
       room,
@@ -135,6 +148,12 @@ export const oursPlacements = (setup: Setup, strategy: BalanceStrategy): Placeme
         if (live) apply(room, { type } as TimerEvent, at)
       }
     },
-    counters: tally.counts
+    counters: tally.counts,
+    predictionError: () => {
+      if (predictions.length === 0) return undefined
+      const users = predictions.reduce((n, p) => n + Math.abs(p.expected - p.peak), 0)
+      const peaks = predictions.reduce((n, p) => n + p.peak, 0)
+      return { assignments: predictions.length, meanUsers: users / predictions.length, share: users / peaks }
+    }
   }
 }

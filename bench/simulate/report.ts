@@ -18,6 +18,11 @@ const regional = (trace: Trace, o: Outcome) =>
     ? "—"
     : `${((100 * o.regionalMatched) / o.regionalAsked).toFixed(1)}% (${o.regionalMatched}/${o.regionalAsked})`
 
+const predicted = (o: Outcome) =>
+  o.prediction === undefined
+    ? "—"
+    : `${o.prediction.meanUsers.toFixed(1)} users, ${(100 * o.prediction.share).toFixed(0)}% (${thousands(o.prediction.assignments)} assignments)`
+
 const describe = (trace: Trace) => {
   const parts = [`${minutes(trace.duration)} measured`]
   if (trace.warmup > 0) parts.push(`after ${minutes(trace.warmup)} warm-up`)
@@ -35,13 +40,13 @@ export const markdown = (results: ReadonlyArray<TraceResult>): string => {
       "",
       describe(trace),
       "",
-      "| strategy | peak load/capacity: max (per-gateway min–max) | user-s over capacity | of which avoidable | split rooms | regional match | reassignments |",
-      "|---|---|---:|---:|---:|---:|---:|"
+      "| strategy | peak load/capacity: max (per-gateway min–max) | user-s over capacity | of which avoidable | split rooms | regional match | reassignments | size prediction error |",
+      "|---|---|---:|---:|---:|---:|---:|---:|"
     )
     for (const o of outcomes) {
       const p = peaks(o)
       lines.push(
-        `| ${o.strategy} | ${ratio(Math.max(...p))} (${ratio(Math.min(...p))}–${ratio(Math.max(...p))}) | ${thousands(o.overCapacityUserSeconds)} | ${thousands(o.avoidableUserSeconds)} | ${o.splitRooms} | ${regional(trace, o)} | ${o.reassignments} |`
+        `| ${o.strategy} | ${ratio(Math.max(...p))} (${ratio(Math.min(...p))}–${ratio(Math.max(...p))}) | ${thousands(o.overCapacityUserSeconds)} | ${thousands(o.avoidableUserSeconds)} | ${o.splitRooms} | ${regional(trace, o)} | ${o.reassignments} | ${predicted(o)} |`
       )
     }
     lines.push("")
@@ -76,7 +81,8 @@ export const json = (results: ReadonlyArray<TraceResult>, settings: Readonly<Rec
           placements: o.placements,
           refusedRequests: o.refused,
           displacedUserSeconds: o.displacedUserSeconds,
-          counters: o.counters
+          counters: o.counters,
+          sizePredictionError: o.prediction ?? null
         }))
       }))
     },

@@ -43,6 +43,17 @@ export interface Placements {
   readonly wake: (now: number) => void
   /** What the strategy did along the way, by name (releases, cleaner deletions, stale reads), for the JSON. */
   readonly counters: () => Readonly<Record<string, number>>
+  /** For a strategy that predicts room sizes: how far its expectations were from the peaks that followed. */
+  readonly predictionError?: () => PredictionError | undefined
+}
+
+/** Over the assignments that ended in the measured span with an expected size. */
+export interface PredictionError {
+  readonly assignments: number
+  /** Mean |expected − peak|, users. */
+  readonly meanUsers: number
+  /** Σ|expected − peak| / Σ peak. */
+  readonly share: number
 }
 
 /** A tally of named events in the measured span (warm-up events are not counted). */
@@ -63,6 +74,7 @@ export interface Strategy {
 
 export const strategies: ReadonlyArray<Strategy> = [
   { name: "ours least-loaded", make: (setup) => oursPlacements(setup, "least-loaded") },
+  { name: "ours least-loaded, no expected sizes", make: (setup) => oursPlacements(setup, "least-loaded", { expectedSizes: false }) },
   { name: "ours sequential", make: (setup) => oursPlacements(setup, "sequential") },
   { name: "go gen1: least distinct users", make: (setup) => goPlacements(setup, "gen1") },
   { name: "go gen2: sequential filling", make: (setup) => goPlacements(setup, "gen2") },

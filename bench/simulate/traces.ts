@@ -145,38 +145,56 @@ const steadyUsers = (seed: number, scale: Scale, withCountries: boolean) => {
   return { users, rooms: room, duration, warmup }
 }
 
-/** 500 classes starting within a minute, each filling to 5–60 users over 2 minutes, ~45 min long. */
-const burstUsers = (seed: number, scale: Scale) => {
+/**
+ * 500 classes that meet lesson after lesson: each lesson they start within
+ * a minute, fill to their size over 2 minutes and last ~45 min, with a break
+ * of 10 min before the next. The first `warmups` lessons are the warm-up
+ * (the rooms' history); the measured span holds the others. `sizes: "kept"`: a class
+ * has about the same size every lesson (its own 5–60, ±15 %); `"changed"`:
+ * a new size every lesson.
+ */
+const lessonUsers = (seed: number, scale: Scale, warmups: number, lessons: number, sizes: "kept" | "changed") => {
   const random = mulberry32(seed)
-  const duration = 50 * minute * scale.time
+  const lessonLength = 48 * minute * scale.time
+  const lessonSpan = lessonLength + 10 * minute * scale.time
   const users: Array<User> = []
   let id = 0
   const rooms = Math.round(500 * scale.rooms)
-  for (let room = 1; room <= rooms; room++) {
-    const start = between(random, 0, minute)
-    const end = start + between(random, 42, 48) * minute * scale.time
-    users.push(...occupants(random, room, integer(random, 5, 60), {
-      arrive: (seat) => (seat === 0 ? start : start + between(random, 0, 2 * minute)),
-      leave: (arrivedAt) =>
-        chance(random, 0.9)
-          ? { at: end - between(random, 0, 2 * minute), replaced: false }
-          : { at: between(random, Math.min(end, arrivedAt + 5 * minute * scale.time), end), replaced: false },
-      refillBy: end,
-      reconnectShare: 0.1
-    }, () => undefined, () => ++id))
+  const base = Array.from({ length: rooms }, () => integer(random, 5, 60))
+  for (let lesson = 0; lesson < lessons; lesson++) {
+    const opening = (lesson - warmups) * lessonSpan
+    for (let room = 1; room <= rooms; room++) {
+      const seats = sizes === "kept" ? Math.max(2, Math.round(base[room - 1]! * between(random, 0.85, 1.15))) : integer(random, 5, 60)
+      const start = opening + between(random, 0, minute)
+      const end = start + between(random, 42, 48) * minute * scale.time
+      users.push(...occupants(random, room, seats, {
+        arrive: (seat) => (seat === 0 ? start : start + between(random, 0, 2 * minute)),
+        leave: (arrivedAt) =>
+          chance(random, 0.9)
+            ? { at: end - between(random, 0, 2 * minute), replaced: false }
+            : { at: between(random, Math.min(end, arrivedAt + 5 * minute * scale.time), end), replaced: false },
+        refillBy: end,
+        reconnectShare: 0.1
+      }, () => undefined, () => ++id))
+    }
   }
-  return { users, rooms, duration, warmup: 0 }
+  return { users, rooms, duration: (lessons - warmups) * lessonSpan, warmup: warmups * lessonSpan }
 }
 
 const byRequest = (users: ReadonlyArray<User>) => [...users].sort((a, b) => a.requestAt - b.requestAt || a.id - b.id)
 
 export const buildTraces = (scale: Scale): ReadonlyArray<Trace> => {
   const steady = steadyUsers(20_240_601, scale, false)
-  const burst = burstUsers(20_240_602, scale)
+  const burst = lessonUsers(20_240_602, scale, 3, 5, "kept")
+  const changed = lessonUsers(20_240_603, scale, 3, 5, "changed")
+  // 130 classes (~4,000 users on 4,800 seats) whatever the scale: a lesson start the gateways can hold
+  const fitting = lessonUsers(20_240_604, { time: scale.time, rooms: 130 / 500 }, 3, 5, "kept")
   const mix = steadyUsers(20_240_601, scale, true)
   return [
     { name: "steady", slug: "steady", ...steady, users: byRequest(steady.users), outages: [], regions: [] },
     { name: "class-start burst", slug: "class-start-burst", ...burst, users: byRequest(burst.users), outages: [], regions: [] },
+    { name: "class-start burst within capacity", slug: "class-start-burst-fitting", ...fitting, users: byRequest(fitting.users), outages: [], regions: [] },
+    { name: "class-start burst, sizes changed", slug: "class-start-burst-changed", ...changed, users: byRequest(changed.users), outages: [], regions: [] },
     {
       name: "gateway lost",
       slug: "gateway-lost",

@@ -3,7 +3,7 @@
 // gateway, rooms split across gateways, regional matches, moves off a dead gateway.
 import { makeAgenda } from "./agenda.ts"
 import { hashed } from "./random.ts"
-import type { Placements, Strategy } from "./strategies.ts"
+import type { Placements, PredictionError, Strategy } from "./strategies.ts"
 import { avgRoomOccupancy, gatewayCapacity, gatewayNames, type Trace, type User } from "./traces.ts"
 
 /** How long a gateway's status takes to turn offline after it dies (FAILOVER_WAIT_TIME). */
@@ -27,6 +27,7 @@ export interface Outcome {
   /** Users kept off the service by a dead gateway (on it or sent to it), integrated over time. */
   readonly displacedUserSeconds: number
   readonly counters: Readonly<Record<string, number>>
+  readonly prediction: PredictionError | undefined
   /** Live users per gateway at every sample, sampleStep ms apart from t = 0. */
   readonly series: ReadonlyArray<ReadonlyArray<number>>
   readonly sampleStep: number
@@ -267,6 +268,7 @@ export const simulate = (trace: Trace, strategy: Strategy, sampleStep: number): 
     refused,
     displacedUserSeconds: Math.round(displacedSeconds),
     counters: placements.counters(),
+    prediction: placements.predictionError?.(),
     series,
     sampleStep
   }

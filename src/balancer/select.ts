@@ -11,7 +11,7 @@ export interface GatewayLoad {
   readonly name: string
   /** Users it can hold. */
   readonly capacity: number
-  /** Σ over its rooms of max(users in room, AVG_ROOM_OCCUPANCY). */
+  /** Σ over its rooms of `roomLoad`. */
   readonly load: number
   readonly enabled: boolean
   readonly draining: boolean
@@ -40,6 +40,8 @@ export interface PlacementRequest {
   readonly avoid: string | undefined
   /** Users already in the room (a room being moved brings them along). */
   readonly users: number
+  /** The room's expected size, which it holds on its gateway while young (machines/expectedSize.ts); 0 or absent: none. */
+  readonly expectedSize?: number | undefined
 }
 
 export type Stage = "pinned" | "regional" | "unreserved" | "any" | "overflow"
@@ -67,8 +69,12 @@ const online = (loads: ReadonlyArray<GatewayLoad>, policy: Policy, avoid: string
     .filter((g): g is GatewayLoad => g !== undefined && g.enabled && !g.draining && g.online !== false && g.name !== avoid)
 }
 
-/** What a room costs a gateway: its users, but at least the average. */
-export const roomLoad = (users: number, avgRoomOccupancy: number) => Math.max(users, avgRoomOccupancy)
+/**
+ * What a room costs a gateway: its users, but at least the average, and
+ * while it is young at least its expected size (machines/expectedSize.ts).
+ * The one load rule: placements, the load counters and the simulator all use it.
+ */
+export const roomLoad = (users: number, avgRoomOccupancy: number, expectedSize = 0) => Math.max(users, avgRoomOccupancy, expectedSize)
 
 export const fits = (g: GatewayLoad, need: number) => g.load + need <= g.capacity
 
@@ -81,7 +87,7 @@ const order = (candidates: ReadonlyArray<GatewayLoad>, strategy: BalanceStrategy
 /** Every acceptable gateway for the request, most preferred first, each with the stage that admits it. */
 export const rankGateways = (loads: ReadonlyArray<GatewayLoad>, policy: Policy, request: PlacementRequest): ReadonlyArray<Choice> => {
   const up = online(loads, policy, request.avoid)
-  const eligible = up.filter((g) => fits(g, roomLoad(request.users, policy.avgRoomOccupancy)))
+  const eligible = up.filter((g) => fits(g, roomLoad(request.users, policy.avgRoomOccupancy, request.expectedSize)))
   const pool = poolOf(policy, request.region ?? request.country)
   const reserved = new Set(policy.regions.flatMap((p) => p.gateways))
   const ranked: Array<Choice> = []

@@ -18,8 +18,8 @@ const GatewayRowSchema = Schema.Struct({
 })
 export type GatewayRow = typeof GatewayRowSchema.Type
 
-/** A gateway's load as its counter holds it, and how many rooms are assigned to it. */
-const GatewayLoadSchema = Schema.Struct({ gateway: Schema.String, load: Schema.Number, rooms: Schema.Number })
+/** A gateway's load counter, its rooms, and how much of the load young rooms reserve for their expected sizes. */
+const GatewayLoadSchema = Schema.Struct({ gateway: Schema.String, load: Schema.Number, rooms: Schema.Number, reserved: Schema.Number })
 export type GatewayLoadRow = typeof GatewayLoadSchema.Type
 
 /** A counter that did not hold the sum of its gateway's assignments. */
@@ -115,9 +115,10 @@ export class GatewayStore extends Context.Service<GatewayStore, {
 
     const decodeLoads = Schema.decodeUnknownEffect(Schema.Array(GatewayLoadSchema))
     const loads = sql`
-      SELECT COALESCE(l.gateway_name, a.gateway_name) AS gateway, COALESCE(l.load, 0) AS load, COALESCE(a.rooms, 0) AS rooms
+      SELECT COALESCE(l.gateway_name, a.gateway_name) AS gateway, COALESCE(l.load, 0) AS load, COALESCE(a.rooms, 0) AS rooms,
+             COALESCE(a.reserved, 0) AS reserved
       FROM gateway_loads l
-      FULL JOIN (SELECT gateway_name, count(*)::int AS rooms FROM room_server_assignments GROUP BY gateway_name) a
+      FULL JOIN (SELECT gateway_name, count(*)::int AS rooms, sum(reserved)::int AS reserved FROM room_server_assignments GROUP BY gateway_name) a
         ON a.gateway_name = l.gateway_name
       WHERE COALESCE(l.load, 0) <> 0 OR COALESCE(a.rooms, 0) <> 0`.pipe(
       unavailable("GatewayStore.loads"),

@@ -38,7 +38,12 @@ export const StoredSnapshot = Schema.Struct({
     avoid: Schema.NullOr(Schema.String),
     renewedAt: Schema.optionalKey(Schema.Number),
     touchedAt: Schema.optionalKey(Schema.Number),
-    since: Schema.optionalKey(Schema.Number)
+    since: Schema.optionalKey(Schema.Number),
+    // machines/expectedSize.ts (absent from snapshots stored before it)
+    peak: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+    expected: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+    spread: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+    placedAt: Schema.optionalKey(Schema.Number)
   }),
   timers: Schema.Record(Schema.String, Timer),
   seq: Schema.optionalKey(Schema.Number)
@@ -82,6 +87,8 @@ export interface Commit {
   readonly effects: ReadonlyArray<RoomEffect>
   /** The load the room adds to its gateway once its assignment is written (the balancer's rule, applied by the caller). */
   readonly load: number
+  /** Of `load`, what the room's expected size reserves beyond its users (machines/expectedSize.ts). */
+  readonly reserved: number
   /**
    * A placement's reservation: the step is written only if `gateway`'s
    * load counter still has room for the room (`load + need <= capacity`).
@@ -134,7 +141,7 @@ export class RoomStore extends Context.Service<RoomStore, {
         Effect.map(({ seq, snapshot, version }): StoredMachineRow => ({
           snapshot: {
             state: snapshot.state,
-            context: { renewedAt: 0, touchedAt: 0, since: 0, ...snapshot.context },
+            context: { renewedAt: 0, touchedAt: 0, since: 0, peak: 0, expected: 0, spread: 0, placedAt: 0, ...snapshot.context },
             timers: snapshot.timers,
             seq
           },
@@ -229,17 +236,18 @@ export class RoomStore extends Context.Service<RoomStore, {
         ))
       }) v`
 
-    const assignmentWrite = (roomId: number, effect: AssignmentEffect, load: number) => {
+    const assignmentWrite = (roomId: number, effect: AssignmentEffect, load: number, reserved: number) => {
       switch (effect._tag) {
         case "WriteAssignment":
           return sql`
-            INSERT INTO room_server_assignments (room_id, gateway_name, region, users, load)
-            SELECT ${roomId}, ${effect.gateway}, ${effect.region}, ${effect.users}, ${load} FROM snap
+            INSERT INTO room_server_assignments (room_id, gateway_name, region, users, load, reserved)
+            SELECT ${roomId}, ${effect.gateway}, ${effect.region}, ${effect.users}, ${load}, ${reserved} FROM snap
             ON CONFLICT (room_id) DO UPDATE SET
               gateway_name = EXCLUDED.gateway_name,
               region = EXCLUDED.region,
               users = EXCLUDED.users,
               load = EXCLUDED.load,
+              reserved = EXCLUDED.reserved,
               assigned_at = CASE WHEN room_server_assignments.gateway_name = EXCLUDED.gateway_name
                                  THEN room_server_assignments.assigned_at ELSE now() END,
               last_used_at = now()`
@@ -294,7 +302,7 @@ export class RoomStore extends Context.Service<RoomStore, {
         sql`snap AS (${snapshotWrite(roomId, c)})`,
         ...(history.length > 0 ? [sql`history AS (${historyWrite(roomId, history)})`] : []),
         ...(loadChanges ? [countersWrite(roomId, assignment, c)] : []),
-        ...(assignment !== undefined ? [sql`assignment AS (${assignmentWrite(roomId, assignment, c.load)})`] : [])
+        ...(assignment !== undefined ? [sql`assignment AS (${assignmentWrite(roomId, assignment, c.load, c.reserved)})`] : [])
       ]
       return sql<{ version: string | number | null; reserved: number }>`
         WITH ${sql.join(", ", false)(parts)}

@@ -14,8 +14,10 @@ export interface GatewayLoadView {
   readonly region: string | null
   /** Its own capacity, or MAX_SERVER_CAPACITY. */
   readonly capacity: number
-  /** Σ over its assigned rooms of max(users, AVG_ROOM_OCCUPANCY). */
+  /** Its load counter: Σ over its assigned rooms of max(users, AVG_ROOM_OCCUPANCY, a young room's expected size). */
   readonly load: number
+  /** Of `load`, what young rooms reserve for users expected but not yet there (the real load is load − reserved). */
+  readonly reserved: number
   /** Rooms assigned to it. */
   readonly rooms: number
   /** Live sessions on it. */
@@ -50,6 +52,7 @@ export class GatewayLoads extends Context.Service<GatewayLoads, {
         capacity: row?.capacity ?? config.maxServerCapacity,
         load: placed.get(name)?.load ?? 0,
         rooms: placed.get(name)?.rooms ?? 0,
+        reserved: placed.get(name)?.reserved ?? 0,
         users: usersOf.get(name) ?? 0,
         enabled: row?.enabled ?? true,
         draining: row?.draining ?? false,

@@ -102,8 +102,10 @@ export const GatewayLoad = Schema.Struct({
   region: Schema.NullOr(Schema.String),
   /** Its own capacity, or MAX_SERVER_CAPACITY. */
   capacity: Count,
-  /** Σ over its assigned rooms of max(users, AVG_ROOM_OCCUPANCY). */
+  /** Its load counter: Σ over its assigned rooms of max(users, AVG_ROOM_OCCUPANCY, a young room's expected size). */
   load: Schema.Finite,
+  /** Of `load`, what young rooms reserve for users expected but not yet there: the real load is load − reserved. */
+  reserved: Schema.Finite,
   /** Rooms assigned to it. */
   rooms: Count,
   /** Live sessions on it. */

@@ -23,7 +23,7 @@ export const DeploymentGauges = Layer.effectDiscard(Effect.gen(function*() {
 
   const read = Effect.all([loads.current, store.counts(initialState)]).pipe(
     Effect.map(([gateways, roomsByState]): DeploymentSample => ({
-      gateways: gateways.map((g) => ({ name: g.name, load: g.load, capacity: g.capacity, rooms: g.rooms, users: g.users, online: g.online !== false })),
+      gateways: gateways.map((g) => ({ name: g.name, load: g.load, reserved: g.reserved, capacity: g.capacity, rooms: g.rooms, users: g.users, online: g.online !== false })),
       roomsByState
     })),
     Effect.catchTag("DatabaseUnavailable", (e) => Effect.as(outage.report(e), undefined)),

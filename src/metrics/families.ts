@@ -46,6 +46,8 @@ const durationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 export interface GatewaySample {
   readonly name: string
   readonly load: number
+  /** Of `load`, reserved by young rooms for users expected but not yet there. */
+  readonly reserved: number
   readonly capacity: number
   readonly rooms: number
   readonly users: number
@@ -179,7 +181,7 @@ export const makeFamilies = (options: {
   // The deployment gauges: one read of Postgres serves every gauge of a scrape.
   let source: (() => Promise<DeploymentSample | undefined>) | undefined
   let last: DeploymentSample = {
-    gateways: options.gateways.map((name) => ({ name, load: 0, capacity: 0, rooms: 0, users: 0, online: true })),
+    gateways: options.gateways.map((name) => ({ name, load: 0, reserved: 0, capacity: 0, rooms: 0, users: 0, online: true })),
     roomsByState: Object.fromEntries(roomStates.map((s) => [s, 0]))
   }
   let pending: Promise<DeploymentSample> | undefined
@@ -208,7 +210,8 @@ export const makeFamilies = (options: {
       }
     })
 
-  gatewayGauge("gateway_load", "Users a gateway's assigned rooms count for: Σ over its rooms of max(users, AVG_ROOM_OCCUPANCY)", (g) => g.load)
+  gatewayGauge("gateway_load", "Users a gateway's assigned rooms count for: Σ over its rooms of max(users, AVG_ROOM_OCCUPANCY, a young room's expected size)", (g) => g.load)
+  gatewayGauge("gateway_reserved_load", "Of gateway_load, what young rooms reserve for users expected but not yet there (real load: the difference)", (g) => g.reserved)
   gatewayGauge("gateway_capacity", "Users a gateway can hold (its own capacity, or MAX_SERVER_CAPACITY)", (g) => g.capacity)
   gatewayGauge("gateway_rooms", "Rooms assigned to a gateway", (g) => g.rooms)
   gatewayGauge("gateway_users", "Live sessions on a gateway", (g) => g.users)

@@ -10,6 +10,7 @@ import { Outage } from "../db/outage.ts"
 import { makeRoomEntity } from "./room.ts"
 import { Placement } from "./placement.ts"
 import { Rooms } from "./rooms.ts"
+import { EventLoopStalls } from "./stalls.ts"
 
 const RoomEntity = Layer.unwrap(makeRoomEntity)
 
@@ -36,5 +37,5 @@ export const roomsLayer = <ROut, E, RIn, RP = PlacementNeeds>(
     Layer.provideMerge(cluster),
     Layer.provideMerge(Layer.mergeAll(RoomStore.layer, GatewayStore.layer, RoomChanges.layer)),
     Layer.provideMerge(Notices.layer),
-    Layer.provideMerge(Outage.layer)
+    Layer.provideMerge(Layer.mergeAll(Outage.layer, EventLoopStalls.layer))
   )

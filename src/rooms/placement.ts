@@ -43,8 +43,8 @@ export class Placement extends Context.Service<Placement, {
    * (`withPending`), so a burst of new rooms spreads as if placed in turn.
    */
   readonly pending: <A, E, R>(gateway: string, need: number, write: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-  /** The load a room with `users` sessions adds to its gateway (the balancer's rule). */
-  readonly roomLoad: (users: number) => number
+  /** The load a room with `users` sessions, holding `expectedSize` while young, adds to its gateway (the balancer's rule). */
+  readonly roomLoad: (users: number, expectedSize?: number) => number
   /** Logs and counts a decision once it is committed. */
   readonly report: (request: PlacementRequest, selection: Selection) => Effect.Effect<void>
 }>()("room-orchestrator/Placement") {
@@ -87,7 +87,7 @@ export class Placement extends Context.Service<Placement, {
     // placed at the same time spread as if placed one after the other.
     const candidates = (request: PlacementInput, options: { readonly withPending: boolean }) =>
       Effect.map(loads(request.rowId, options.withPending), (l) => {
-        const need = roomLoad(request.users, config.avgRoomOccupancy)
+        const need = roomLoad(request.users, config.avgRoomOccupancy, request.expectedSize)
         const byName = new Map(l.map((g) => [g.name, g]))
         return rankGateways(l, policy, request).map((choice): Candidate => {
           const g = byName.get(choice.gateway)!
@@ -125,6 +125,6 @@ export class Placement extends Context.Service<Placement, {
         })
       )
 
-    return { loads: (exceptRowId) => loads(exceptRowId), candidates, pending, report, roomLoad: (users) => roomLoad(users, config.avgRoomOccupancy) }
+    return { loads: (exceptRowId) => loads(exceptRowId), candidates, pending, report, roomLoad: (users, expectedSize) => roomLoad(users, config.avgRoomOccupancy, expectedSize) }
   }))
 }

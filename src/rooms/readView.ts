@@ -28,7 +28,7 @@
 // - Whatever may have made the feed lose changes drops the whole view: a
 //   gap in the feed's positions (a slow reader, notices missed while the
 //   database connection was away), or this process's event loop stalled
-//   longer than `stallBound` (a long GC, a frozen VM, SIGSTOP) — then
+//   (src/rooms/stalls.ts: a long GC, a frozen VM, SIGSTOP) — then
 //   changes may be waiting unread while requests are served, so nothing
 //   read before is trusted. Leases count on the monotonic clock: a paused
 //   process finds them expired, and wall-clock skew between hosts is moot.
@@ -37,14 +37,10 @@ import { answersStickyAlone } from "../../machines/step.ts"
 import { Config } from "../config.ts"
 import type { RoomId } from "../domain/room.ts"
 import { RoomChanges } from "./changes.ts"
+import { EventLoopStalls } from "./stalls.ts"
 
 /** How long an entry is trusted after it was confirmed: a quarter of DRAIN_GRACE, at most 5 s. */
 export const viewLease = (drainGrace: number) => Math.min(5_000, Math.floor(drainGrace / 4))
-
-/** A pause of the event loop longer than this drops the view. */
-export const stallBound = 1_000
-
-const tick = 100
 
 /** What the view knew of a room when its actor was asked: an answer confirms an entry only if nothing changed since. */
 export interface ViewTicket {
@@ -68,6 +64,7 @@ export class RoomReadView extends Context.Service<RoomReadView, {
 }>()("room-orchestrator/RoomReadView") {
   static readonly layer = Layer.effect(RoomReadView, Effect.gen(function*() {
     const config = yield* Config
+    const stalls = yield* EventLoopStalls
     const lease = viewLease(config.drainGrace)
     const entries = new Map<RoomId, { readonly gateway: string; readonly at: number }>()
     // The feed position of each room's last change (a room that never changed here: 0).
@@ -76,6 +73,15 @@ export class RoomReadView extends Context.Service<RoomReadView, {
     const dropAll = () => {
       entries.clear()
       dropped++
+    }
+    // Whatever was read before a stall is dropped before anything is answered after it.
+    let stallsSeen = stalls.seen()
+    const afterStalls = () => {
+      const seen = stalls.seen()
+      if (seen !== stallsSeen) {
+        stallsSeen = seen
+        dropAll()
+      }
     }
 
     const apply = (room: RoomId, gateway: string | null, assigned: boolean) => {
@@ -87,6 +93,7 @@ export class RoomReadView extends Context.Service<RoomReadView, {
     yield* (yield* (yield* RoomChanges).subscribe).pipe(
       Stream.runForEach(({ position, change }) =>
         Effect.sync(() => {
+          afterStalls()
           if (last !== undefined && position !== last + 1) dropAll()
           last = position
           changedAt.set(change.room, position)
@@ -95,34 +102,28 @@ export class RoomReadView extends Context.Service<RoomReadView, {
       Effect.forkScoped
     )
 
-    // A plain interval, not a fiber: after a pause Node runs due timers
-    // before it reads the requests that waited, so the view is dropped
-    // before any of them is answered from it.
-    let beat = performance.now()
-    yield* Effect.acquireRelease(
-      Effect.sync(() => setInterval(() => {
-        const now = performance.now()
-        if (now - beat > stallBound) dropAll()
-        beat = now
-      }, tick)),
-      (interval) => Effect.sync(() => clearInterval(interval))
-    )
-
     return {
       sticky: (room) => {
         if (lease <= 0) return undefined
+        afterStalls()
         const entry = entries.get(room)
         if (entry === undefined) return undefined
-        const now = performance.now()
-        if (now - entry.at >= lease || now - beat > stallBound) return undefined
+        if (performance.now() - entry.at >= lease) return undefined
         return entry.gateway
       },
-      ticket: (room) => ({ drops: dropped, change: changedAt.get(room) ?? 0 }),
+      ticket: (room) => {
+        afterStalls()
+        return { drops: dropped, change: changedAt.get(room) ?? 0 }
+      },
       confirm: (room, gateway, sessions, ticket) => {
+        afterStalls()
         if (ticket.drops !== dropped || ticket.change !== (changedAt.get(room) ?? 0)) return
         apply(room, gateway, answersStickyAlone("assigned", sessions))
       },
-      drops: () => dropped
+      drops: () => {
+        afterStalls()
+        return dropped
+      }
     }
   }))
 }

@@ -7,6 +7,7 @@
 // from Effect's Clock, so tests move a TestClock instead of sleeping.
 import { Clock, Duration, Effect, Exit, FiberHandle } from "effect"
 import { Entity } from "effect/cluster"
+import { placementReserve, reservedSize } from "../../machines/expectedSize.ts"
 import type { RoomEvent } from "../../machines/room.machine.ts"
 import { configuredMachine, dueTimers, newSnapshot, nextTimer, type RoomEffect, type RoomSnapshot, step, type TimerEvent } from "../../machines/step.ts"
 import { noGatewayReason, type Selection } from "../balancer/select.ts"
@@ -18,6 +19,7 @@ import { countRelease } from "../metrics/events.ts"
 import { roomChange, RoomChanges } from "./changes.ts"
 import { Room, type RoomStatus } from "./messages.ts"
 import { type Candidate, Placement } from "./placement.ts"
+import { EventLoopStalls } from "./stalls.ts"
 
 interface Loaded {
   readonly row: RoomRow
@@ -52,9 +54,17 @@ export const makeRoomEntity = Effect.gen(function*() {
     const placement = yield* Placement
     const changes = yield* RoomChanges
     const outage = yield* Outage
+    const stalls = yield* EventLoopStalls
     const self = (yield* Room.client)(roomId)
     const timer = yield* FiberHandle.make()
     let loaded: Loaded | undefined
+    // The process's stall count when `loaded` was read from storage: after
+    // a stall another process may have taken the room over and changed it
+    // while this one still believes it hosts the room (its next lock refresh
+    // would tell it), so what it remembers is read again from storage first.
+    // (A step's write is fenced by the room's version anyway; a step that
+    // writes nothing — a sticky answer — is fenced only by this.)
+    let loadedAtStall = -1
 
     const status = (l: Loaded): RoomStatus => ({
       room: roomId,
@@ -96,13 +106,11 @@ export const makeRoomEntity = Effect.gen(function*() {
       Effect.gen(function*() {
         const now = yield* clock.currentTimeMillis
         const first = step(machine, l.snapshot, event, now)
-        const commitOf = (snapshot: RoomSnapshot, effects: ReadonlyArray<RoomEffect>) => ({
-          version: l.version,
-          snapshot,
-          deadline: deadlineOf(snapshot),
-          effects,
-          load: placement.roomLoad(snapshot.context.sessions.length)
-        })
+        const commitOf = (snapshot: RoomSnapshot, effects: ReadonlyArray<RoomEffect>) => {
+          const users = snapshot.context.sessions.length
+          const load = placement.roomLoad(users, reservedSize(snapshot.context, now))
+          return { version: l.version, snapshot, deadline: deadlineOf(snapshot), effects, load, reserved: load - placement.roomLoad(users) }
+        }
         const select = first.effects.find((e) => e._tag === "SelectGateway")
         if (select === undefined) {
           // (no reservation here: only a placement's write can find its gateway full)
@@ -113,13 +121,13 @@ export const makeRoomEntity = Effect.gen(function*() {
           yield* carryOut(first.effects, next)
           return next
         }
-        const request = { ...select.request, room: roomId, rowId: l.row.id }
+        const request = { ...select.request, expectedSize: placementReserve(first.snapshot.context), room: roomId, rowId: l.row.id }
         // Candidates in the balancer's order, from the counters read now and
         // the placements in progress here; one that filled meanwhile gives way
         // to the next, and when all did, fresh counters. An overflow is taken
         // only when the counters themselves (no placement in progress
         // counted) show no gateway with room.
-        const need = placement.roomLoad(request.users)
+        const need = placement.roomLoad(request.users, request.expectedSize)
         const place = (candidate: Candidate | undefined) =>
           Effect.gen(function*() {
             const answer: RoomEvent = candidate === undefined
@@ -186,7 +194,9 @@ export const makeRoomEntity = Effect.gen(function*() {
     // an assignment made elsewhere is adopted, a lost join or leave repaired,
     // an interrupted assignment resumed, timers that ran out while down fired.
     const load = Effect.gen(function*() {
-      if (loaded !== undefined) return loaded
+      const stallsSeen = stalls.seen()
+      if (loaded !== undefined && loadedAtStall === stallsSeen) return loaded
+      loadedAtStall = stallsSeen
       const stored = yield* store.loadRoom(roomId).pipe(Effect.catchTag("StoredRowInvalid", (e) => Effect.die(e)))
       if (stored === undefined) return yield* new RoomNotFound({ room: roomId })
       const { row, machine: saved, assignment, sessions } = stored

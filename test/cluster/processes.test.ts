@@ -1,7 +1,8 @@
 // Three service processes on one real Postgres, each a runner of the
 // cluster: every room is hosted by one of them and answers one gateway
 // through all three, under concurrent first requests, after a drain, across
-// a kill -9 and across a rolling restart. MQTT sessions and events reach one
+// a kill -9, across a rolling restart and across a stop (SIGSTOP) longer
+// than the shard locks' expiration. MQTT sessions and events reach one
 // process each; gateway status reaches all.
 import { Effect, Exit, Scope } from "effect"
 import mqtt from "mqtt"
@@ -38,6 +39,7 @@ interface Answer {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const json = (body: unknown) => ({ method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
 
 const ask = async (d: Deployment, member: number, room: number): Promise<Answer> => {
   try {
@@ -122,7 +124,6 @@ describe.skipIf(skipReason !== undefined)(`several processes on one Postgres (${
 
   it("after a drain, a room placed again through one process answers that gateway through all, and users joining through each land on it", async () => {
     const room = 2171
-    const json = (body: unknown) => ({ method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
     const first = await requestServer(d, 0, room)
     assert.strictEqual(first.status, 200)
     const user = (id: string, janus: string) => ({ room, janus, session: 1, handle: 1, rfid: `${id}-feed`, display: id })
@@ -292,4 +293,48 @@ describe.skipIf(skipReason !== undefined)(`several processes on one Postgres (${
     assert.deepStrictEqual(await counterDrift(d), [], "no load counter drifted across the restarts")
     assert.notInclude(logs, "Gateway load counters drifted")
   }, 240_000)
+
+  it("a process stopped past its shard locks' expiration answers, once continued, what the rooms' new hosts committed, not what it remembered", async () => {
+    const moved = rooms.slice(0, 90)
+    // each room resident where it is hosted (an empty reservation: ASSIGNMENT_TTL 10m)
+    const before = new Map<number, string>()
+    for (const a of await Promise.all(moved.map((room, i) => ask(d, i % 3, room)))) if (a.status === 200) before.set(a.room, a.janus!)
+    assert.strictEqual(before.size, moved.length, "every room answers before the pause")
+    const stopped = d.members[1]!.process!.child
+    stopped.kill("SIGSTOP")
+    try {
+      // the other two take its shards once its locks expire (CLUSTER_LOCK_EXPIRATION 5 s)
+      await d.settled(30_000, 1)
+      // an operator moves each room to the next gateway, through process 0
+      const after = new Map<number, string>()
+      // (a room of the stopped process answers 503 until its new host has it: asked again)
+      const refused: Array<string> = []
+      await Promise.all(moved.map(async (room) => {
+        const to = gateways[(gateways.indexOf(before.get(room)!) + 1) % gateways.length]!
+        for (let attempt = 0; attempt < 40 && !after.has(room); attempt++) {
+          if (attempt > 0) await sleep(250)
+          const r = await fetch(`${d.base(0)}/admin/assignments/${room}/reassign`, { ...json({ gateway: to }), method: "POST", signal: AbortSignal.timeout(15_000) })
+          if (r.status === 200) after.set(room, to)
+          else if (attempt === 39) refused.push(`room ${room}: ${r.status} ${await r.text()}`)
+        }
+      }))
+      assert.deepStrictEqual(refused, [], "every room moved")
+      // asked for through the stopped process: the requests wait in its backlog
+      // and are read the moment it runs again
+      const asking = Promise.all(moved.map((room) => ask(d, 1, room)))
+      await sleep(500)
+      stopped.kill("SIGCONT")
+      const answers = await asking
+      const stale = answers.filter((a) => a.status === 200 && a.janus !== after.get(a.room))
+      console.log(`stopped past its locks: ${answers.filter((a) => a.status === 200).length} of ${moved.length} answered 200 once continued, ` +
+        `${answers.filter((a) => a.status === 503).length} 503, ${stale.length} named the gateway a room had before the move`)
+      assert.deepStrictEqual(stale.map((a) => `room ${a.room}: ${a.janus}, moved to ${after.get(a.room)}`), [], "no answer from what the stopped process remembered")
+      assert.deepStrictEqual(answers.filter((a) => a.status !== 200 && a.status !== 503), [], "only 200s and 503s")
+      assert.include(d.output(), "The process stalled", "the continued process noticed its stall")
+    } finally {
+      stopped.kill("SIGCONT")
+    }
+    await d.settled(30_000)
+  }, 120_000)
 })
+

@@ -201,8 +201,8 @@ describe(`inspection endpoints (${backend})`, () => {
       }
       const loads = expectStatus(yield* api.get("/admin/gateway-loads"), 200)
       assert.strictEqual(loads.length, 12)
-      assert.deepStrictEqual(loads[0], { name: "gxy1", region: null, capacity: 50, load: 7, rooms: 2, users: 5, enabled: true, draining: false, online: null, available: true })
-      assert.deepStrictEqual(loads[1], { name: "gxy2", region: null, capacity: 20, load: 0, rooms: 0, users: 0, enabled: true, draining: true, online: null, available: true })
+      assert.deepStrictEqual(loads[0], { name: "gxy1", region: null, capacity: 50, load: 7, reserved: 0, rooms: 2, users: 5, enabled: true, draining: false, online: null, available: true })
+      assert.deepStrictEqual(loads[1], { name: "gxy2", region: null, capacity: 20, load: 0, reserved: 0, rooms: 0, users: 0, enabled: true, draining: true, online: null, available: true })
       assert.deepInclude(loads[2], { name: "gxy3", available: false })
     }).pipe(Effect.scoped))
 })

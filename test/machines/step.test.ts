@@ -16,7 +16,7 @@ describe("room snapshots", () => {
   it("a new room is idle, with no gateway, no sessions, no timers and no history", () => {
     assert.deepStrictEqual(newSnapshot(machine, "2171"), {
       state: "idle",
-      context: { room: "2171", gateway: null, region: null, country: null, sessions: [], avoid: null, renewedAt: 0, touchedAt: 0, since: 0 },
+      context: { room: "2171", gateway: null, region: null, country: null, sessions: [], avoid: null, renewedAt: 0, touchedAt: 0, since: 0, peak: 0, expected: 0, spread: 0, placedAt: 0 },
       timers: {},
       seq: 0
     })

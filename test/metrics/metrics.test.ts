@@ -25,6 +25,7 @@ export const families = {
   sessions_cleaned_total: "COUNTER",
   mqtt_messages_total: "COUNTER",
   gateway_load: "GAUGE",
+  gateway_reserved_load: "GAUGE",
   gateway_capacity: "GAUGE",
   gateway_rooms: "GAUGE",
   gateway_users: "GAUGE",
@@ -128,7 +129,7 @@ describe(`GET /metrics (${backend})`, () => {
       const servers = (yield* api.get("/servers")).body as ReadonlyArray<Record<string, unknown>>
       assert.deepStrictEqual(servers.map((s) => s.name), [...gateways, ...Array.from({ length: 9 }, (_, i) => `gxy${i + 4}`)])
       assert.deepStrictEqual(servers[1], {
-        name: "gxy2", region: null, capacity: 100, load: 10, rooms: 1, users: 1, enabled: true, draining: false, online: null, available: true
+        name: "gxy2", region: null, capacity: 100, load: 10, reserved: 0, rooms: 1, users: 1, enabled: true, draining: false, online: null, available: true
       })
     }).pipe(Effect.scoped))
 

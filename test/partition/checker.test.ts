@@ -25,8 +25,13 @@ const facts = (transitions: ReadonlyArray<Transition>): Facts => {
   return { transitions, sessions: [], rooms, counters: {}, assignedLoads: {} }
 }
 
-const found = (transitions: ReadonlyArray<Transition>, calls: ReadonlyArray<Call> = []) => {
-  const report = check({ calls, facts: facts(transitions), rules, phases: [], unrecovered: [], end: clock + 1_000 })
+const found = (
+  transitions: ReadonlyArray<Transition>,
+  calls: ReadonlyArray<Call> = [],
+  change: (f: Facts) => Facts = (f) => f,
+  drifts: ReadonlyArray<{ at: number; line: string }> = []
+) => {
+  const report = check({ calls, facts: change(facts(transitions)), rules, phases: [], unrecovered: [], end: clock + 1_000, drifts })
   return Object.fromEntries(Object.entries(report.counts).filter(([, n]) => n > 0)) as Partial<Record<Check, number>>
 }
 
@@ -64,5 +69,19 @@ describe("the partition checker", () => {
     assert.deepStrictEqual(found([row("1", 1, "idle", "SERVER.REQUESTED", "assigning", null, 0), row("1", 3, "assigning", "BALANCER.DONE", "assigned", "gxy1", 0)]), {
       d: 1
     })
+  })
+
+  it("(f) a snapshot behind its history (a stale step written over a newer one) is reported", () => {
+    const history = [...placed("1", 1, "gxy1"), row("1", 3, "assigned", "RELEASE.REQUESTED", "idle", "gxy1", 0), ...placed("1", 4, "gxy2")]
+    assert.deepStrictEqual(found(history), {})
+    assert.deepStrictEqual(
+      found(history, [], (f) => ({ ...f, rooms: [{ room: "1", seq: 3, state: "idle", gateway: null, assignment: null, assignmentLoad: null }] })),
+      { f: 1 }
+    )
+  })
+
+  it("(f) counter drift the service corrected during the run is reported, one per log line", () => {
+    const drift = { at: clock, line: "runner 0: Gateway load counters drifted; set to the sum of their assignments gateways=\"gxy1: counted 0, assigned 10\"" }
+    assert.deepStrictEqual(found(placed("1", 1, "gxy1"), [], (f) => f, [drift, drift]), { f: 2 })
   })
 })

@@ -18,7 +18,9 @@
 //   e  answers: anything but a documented success or a JSON 503 with
 //      Retry-After (other statuses, bodies that are not JSON, no answer)
 //   f  stored state: a room's snapshot, history, assignment row and the
-//      gateways' load counters disagreeing once the run is over
+//      gateways' load counters disagreeing once the run is over, or any
+//      counter drift the service's own reconciliation found (and corrected)
+//      during the run
 //   g  recovery: a room that still does not answer through every runner
 //      well after the last fault healed
 import type { Call, Facts, Phase, Rules, Transition } from "./history.ts"
@@ -303,6 +305,8 @@ export interface CheckInput {
   readonly unrecovered: ReadonlyArray<string>
   /** When the run ended (the facts were read). */
   readonly end: number
+  /** The runners' log lines that report counter drift (the reconciliation corrected it, but it happened). */
+  readonly drifts?: ReadonlyArray<{ readonly at: number; readonly line: string }>
 }
 
 export const check = (input: CheckInput): Report => {
@@ -323,6 +327,7 @@ export const check = (input: CheckInput): Report => {
         `${c.contentType === undefined ? "" : ` ${c.contentType}`}${c.status === 503 && c.retryAfter === undefined ? " without Retry-After" : ""} ${c.body.slice(0, 120)}`
     })),
     ...incoherent(facts, history, input.end, facts.assignedLoads),
+    ...(input.drifts ?? []).map((d): Violation => ({ check: "f", at: d.at, detail: `counter drift corrected during the run: ${d.line}` })),
     ...input.unrecovered.map((what): Violation => ({ check: "g", at: input.end, detail: `${what} did not answer 200 in the final probe` }))
   ].sort((x, y) => x.at - y.at)
 

@@ -16,6 +16,8 @@ export interface Fault {
   /** The runner it strikes. */
   readonly runner: number
   readonly describe: (hold: number) => string
+  /** Whether the harness leaves rooms of the struck runner with timers due while the fault holds (main.ts, staleTimers). */
+  readonly staleTimers?: boolean
   readonly run: (ctx: FaultContext) => Promise<void>
 }
 
@@ -40,6 +42,7 @@ export const faults: ReadonlyArray<Fault> = [
   {
     name: "pause",
     runner: 1,
+    staleTimers: true,
     describe: (hold) => `runner 1 SIGSTOP for ${hold / 1000} s, then SIGCONT`,
     run: (ctx) =>
       held(ctx, () => (ctx.deployment.pause(1), "SIGSTOP"), () => (ctx.deployment.resume(1), "SIGCONT"))

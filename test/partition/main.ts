@@ -8,9 +8,9 @@
 //   npm run partition -- --quick              all five faults in one deployment (CI)
 //   npm run partition                         each fault in a deployment of its own, held longer
 //   npm run partition -- --faults pause,clock only these
-//   npm run partition -- --broken [--quick]   against a copy of the service whose commits check
-//                                             neither the room's version nor the history's key:
-//                                             passes only if caught
+//   npm run partition -- --broken [--quick]   against a copy of the service without its fences
+//                                             (no version check or history key on commits, no
+//                                             reload after a stall): passes only if caught
 //   --out DIR   where the report, the history and the runners' logs go (default .ci/out/partition)
 //
 // Needs root (network namespaces, nftables), `nft` (Debian nftables),
@@ -28,7 +28,7 @@ import { faketimeLibrary, type LabDeployment, startDeployment } from "./deployme
 import { type Fault, faults } from "./faults.ts"
 import { type Call, type Phase, readFacts, type Rules } from "./history.ts"
 import { createLab, type Lab, labProblem, removeLeftovers } from "./network.ts"
-import { probeRooms, startWorkload, type Workload } from "./workload.ts"
+import { leavingEvent, probeRooms, startWorkload, userBody, type Workload } from "./workload.ts"
 
 const { values: args } = parseArgs({
   options: {
@@ -43,6 +43,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const say = (line: string) => console.log(`[partition ${new Date().toISOString().slice(11, 19)}] ${line}`)
 
 const rooms = Array.from({ length: 24 }, (_, i) => String(5001 + i))
+// Rooms the load never touches, from which the pause takes its stale-timer
+// rooms (those its struck runner hosts); at most `staleTimerRooms` of them,
+// so that with the load's rooms they still fit on three serving gateways.
+const spareRooms = Array.from({ length: 36 }, (_, i) => String(5001 + rooms.length + i))
+const staleTimerRooms = 4
 // Four gateways of ten rooms each, filled one after another (sequential), so
 // placements keep meeting a full gateway; an operator keeps one of them
 // draining, in turn, so rooms placed again move. Never all full: 30 places
@@ -77,7 +82,12 @@ const chosen: ReadonlyArray<Fault> = (() => {
   return faults.filter((f) => names.includes(f.name))
 })()
 
-/** A copy of the service, outside the project, whose commits no longer check the room's version nor refuse a taken history seq. */
+/**
+ * A copy of the service, outside the project, without its three fences
+ * against a process that acts on what it remembers: its commits no longer
+ * check the room's version nor refuse a taken history seq, and it never
+ * notices a stall of its own (so its rooms do not reload after one).
+ */
 const brokenBuild = (): string => {
   const dir = mkdtempSync(join(tmpdir(), "room-orchestrator-broken-"))
   for (const part of ["src", "machines", "migrations", "package.json", "tsconfig.json"]) {
@@ -94,6 +104,13 @@ const brokenBuild = (): string => {
   const history = "}) v`"
   if (text.split(history).length !== 2) throw new Error(`the broken build's patch no longer applies: ${history} is not in src/db/roomStore.ts once`)
   writeFileSync(file, text.replace(checked, "WHERE room_id = ${roomId} ${reserved}").replace(history, "}) v ON CONFLICT DO NOTHING`"))
+  // the third fence: after a stall a room reloads from storage before it
+  // answers from memory; the broken build never sees a stall
+  const stallsFile = join(dir, "src/rooms/stalls.ts")
+  const stallsText = readFileSync(stallsFile, "utf8")
+  const counted = "        return stalls\n"
+  if (stallsText.split(counted).length !== 2) throw new Error(`the broken build's patch no longer applies: ${counted.trim()} is not in src/rooms/stalls.ts once`)
+  writeFileSync(stallsFile, stallsText.replace(counted, "        return 0\n"))
   return dir
 }
 
@@ -119,6 +136,57 @@ const moveAndAsk = async (workload: Workload, hosted: ReadonlyArray<string>, str
   mark(`${asked.filter((a) => a).length} of them moved and asked for through runner ${struck}`)
 }
 
+/**
+ * Just before a pause: rooms the struck runner hosts are left draining (a
+ * user asks, joins and leaves through it), so their drain timers come due
+ * while it is stopped. Once its shard locks may have lapsed, a user joins
+ * each through another runner, which takes the room over (its overdue
+ * drain releases it, the request places it again). When the stopped runner
+ * resumes, its drain timers fire first, on rooms it no longer owns: each
+ * room must reload from storage after the stall ("The process stalled"),
+ * or its step be refused by the commit fences ("Room changed elsewhere") —
+ * a build without them writes stale steps, which the checker must catch.
+ * The second users stay, keeping alive, until the load stops.
+ */
+const staleTimers = async (workload: Workload, baited: Array<string>, candidates: ReadonlyArray<string>, struck: number, mark: (what: string) => void) => {
+  const other = (struck + 1) % 3
+  const gatewayOf = (c: Call) => (c.status === 200 ? (JSON.parse(c.body) as { janus?: string }).janus : undefined)
+  // "pu…" as every user of the load: the checker reads their sessions
+  const userOf = (room: string, n: number) => `pu-stale-${room}-${n}`
+  const visit = async (room: string, n: number, through: number, leave: boolean) => {
+    const gateway = gatewayOf(await workload.call("room_server", room, "POST", "/v2/room_server", { room: Number(room) }, {}, through))
+    if (gateway === undefined) return undefined
+    const user = userOf(room, n)
+    const session = 1 + Math.floor(Math.random() * 1e9)
+    let keepalive = 0
+    const body = () => userBody(room, gateway, session, user, keepalive)
+    const joined = await workload.call("join", room, "PUT", `/users/${user}`, body(), { user, gateway, session, keepalive }, through)
+    if (joined.status !== 200) return undefined
+    if (leave) {
+      const left = await workload.call("leave", room, "POST", "/event", leavingEvent(room, gateway, user), { user, gateway, session }, through)
+      return left.status === 200 ? room : undefined
+    }
+    // stays, keeping alive (through any runner) until the load stops
+    workload.track((async () => {
+      while (!workload.stopping()) {
+        await sleep(2_000)
+        keepalive++
+        await workload.call("keepalive", room, "PUT", `/users/${user}`, body(), { user, gateway, session, keepalive })
+      }
+    })())
+    return room
+  }
+  const draining = (await Promise.all(candidates.slice(0, staleTimerRooms).map((room) => visit(room, 1, struck, true))))
+    .filter((r): r is string => r !== undefined)
+  baited.push(...draining)
+  mark(`rooms ${draining.join(", ")} left draining on runner ${struck}, their drain timers due while it is stopped`)
+  return async () => {
+    await sleep(lockExpiration + 2_000)
+    const taken = (await Promise.all(draining.map((room) => visit(room, 2, other, false)))).filter((r) => r !== undefined)
+    mark(`a user joined ${taken.length} of them through runner ${other}, which took them over`)
+  }
+}
+
 /** What must go if the run is interrupted: the current deployment and lab. */
 const cleanups = new Set<() => Promise<void>>()
 
@@ -132,7 +200,9 @@ interface SessionResult {
 
 /** Log lines worth counting in each runner's output. */
 const logLines = {
+  "The process stalled (its rooms reload)": "The process stalled",
   "Room changed elsewhere (a stale step refused)": "Room changed elsewhere",
+  "Gateway load counters drifted": "Gateway load counters drifted",
   "Shard lock storage is unhealthy": "Shard lock storage is unhealthy",
   "errors logged": "level=ERROR"
 }
@@ -157,11 +227,12 @@ const session = async (label: string, run: ReadonlyArray<Fault>, out: string, ro
   try {
     lab = createLab(3)
     mark(`lab ${lab.host}/24: runners ${lab.runners.map((r) => `${r.address} (${r.namespace})`).join(", ")}`)
-    deployment = await startDeployment(lab, { root, rooms: rooms.length, env, logDir: dir })
+    deployment = await startDeployment(lab, { root, rooms: rooms.length + spareRooms.length, env, logDir: dir })
     await deployment.settled(120_000)
     mark("three runners hold every shard")
     const bases = lab.runners.map((r) => deployment!.base(r.index))
     const workload = startWorkload({ bases, rooms, arrivals: 5, visits: 2, stay: [1_000, 5_000], timeout: 30_000, rotateDrain: 3_000, gateways: rules.gateways })
+    const baited: Array<string> = []
     const phases: Array<Phase> = [{ name: "warm-up", start: Date.now(), end: 0, detail: "load only" }]
     await sleep(timing.warmUp)
     for (const fault of run) {
@@ -169,7 +240,9 @@ const session = async (label: string, run: ReadonlyArray<Fault>, out: string, ro
       mark(`${fault.name}: ${fault.describe(timing.hold)}`)
       const hosts = await deployment.hosts(rooms)
       const hosted = rooms.filter((r) => hosts.get(r) === fault.runner)
-      await Promise.all([fault.run({ lab, deployment, hold: timing.hold, mark }), moveAndAsk(workload, hosted, fault.runner, mark)])
+      const spares = fault.staleTimers === true ? [...(await deployment.hosts(spareRooms)).entries()].filter(([, r]) => r === fault.runner).map(([room]) => room) : []
+      const takeOver = spares.length > 0 ? await staleTimers(workload, baited, spares, fault.runner, mark) : async () => undefined
+      await Promise.all([fault.run({ lab, deployment, hold: timing.hold, mark }), moveAndAsk(workload, hosted, fault.runner, mark), takeOver()])
       phases.push({ name: fault.name, start, end: 0, detail: fault.describe(timing.hold), runner: fault.runner, healed: Date.now() })
       await sleep(timing.recovery)
     }
@@ -177,13 +250,18 @@ const session = async (label: string, run: ReadonlyArray<Fault>, out: string, ro
     mark("load stopping: users leave")
     const calls: Array<Call> = [...await workload.stop()]
     await sleep(3_000)
-    const probe = await probeRooms(bases, rooms, 30_000, calls)
+    const probe = await probeRooms(bases, [...rooms, ...baited], 30_000, calls)
     mark(`final probe: ${probe.unanswered.length === 0 ? `every room answered through every runner within ${probe.ms} ms` : `${probe.unanswered.length} not answering`}`)
     // timers due now (drain graces) fire before the database is read
     await sleep(3_000)
     const facts = await deployment.snapshot(readFacts)
     const end = Date.now()
-    const report = check({ calls, facts, rules, phases: phases.map((p, i) => ({ ...p, end: phases[i + 1]?.start ?? end })), unrecovered: probe.unanswered, end })
+    const drifts = lab.runners.flatMap((r) =>
+      deployment!.output(r.index).split("\n").filter((l) => l.includes(logLines["Gateway load counters drifted"])).map((line) => ({
+        at: Date.parse(/timestamp=(\S+)/.exec(line)?.[1] ?? "") || end,
+        line: `runner ${r.index}: ${line.slice(0, 300)}`
+      })))
+    const report = check({ calls, facts, rules, phases: phases.map((p, i) => ({ ...p, end: phases[i + 1]?.start ?? end })), unrecovered: probe.unanswered, end, drifts })
     writeFileSync(join(dir, "calls.jsonl"), calls.map((c) => JSON.stringify(c)).join("\n") + "\n")
     writeFileSync(join(dir, "transitions.jsonl"), facts.transitions.map((t) => JSON.stringify(t)).join("\n") + "\n")
     const logs: Record<string, number> = {}
@@ -201,7 +279,7 @@ const checkNames = Object.keys(checks) as Array<Check>
 
 const markdown = (results: ReadonlyArray<SessionResult>, broken: boolean) => {
   const lines: Array<string> = []
-  lines.push(`Partition run ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${args.quick ? "--quick" : "full"}${broken ? ", --broken (version check and history key removed)" : ""}; ` +
+  lines.push(`Partition run ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${args.quick ? "--quick" : "full"}${broken ? ", --broken (version check, history key and reload after a stall removed)" : ""}; ` +
     `faults held ${timing.hold / 1000} s (CLUSTER_LOCK_EXPIRATION ${lockExpiration / 1000} s), ${timing.recovery / 1000} s of recovery after each.`)
   lines.push("")
   lines.push(`| phase | requests | answers | 200 | 503 | exposure | ${checkNames.join(" | ")} |`)
@@ -240,7 +318,7 @@ const main = async () => {
   rmSync(out, { recursive: true, force: true })
   mkdirSync(out, { recursive: true })
   const root = args.broken ? brokenBuild() : undefined
-  if (root !== undefined) say(`broken build (no version check on commits) in ${root}`)
+  if (root !== undefined) say(`broken build (no version check or history key on commits, no reload after a stall) in ${root}`)
   const results: Array<SessionResult> = []
   try {
     const plan: ReadonlyArray<[string, ReadonlyArray<Fault>]> = args.quick || args.broken ? [["all", chosen]] : chosen.map((f) => [f.name, [f]])
@@ -256,6 +334,10 @@ const main = async () => {
   if (args.broken) {
     console.log(found > 0 ? `the broken build was caught: ${found} violations` : "the broken build was NOT caught: 0 violations")
     return found > 0 ? 0 : 1
+  }
+  const logged = (name: keyof typeof logLines) => results.reduce((n, r) => n + (r.logs[name] ?? 0), 0)
+  if (chosen.some((f) => f.staleTimers === true)) {
+    console.log(`the pause: ${logged("The process stalled (its rooms reload)")} stalls noticed, ${logged("Room changed elsewhere (a stale step refused)")} stale steps refused`)
   }
   console.log(found === 0 ? "every check at zero" : `${found} violations (report in ${out})`)
   return found === 0 ? 0 : 1

@@ -44,11 +44,22 @@ export interface Workload {
   readonly call: MakeCall
   /** Waits for `task` before the workload counts as stopped. */
   readonly track: (task: Promise<unknown>) => void
+  /** Whether `stop` was called: tracked tasks end their loops. */
+  readonly stopping: () => boolean
   /** Stops starting new work; resolves once every user has left and every call is answered. */
   readonly stop: () => Promise<ReadonlyArray<Call>>
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** A user's PUT /users/:id body as Galaxy sends it: joining, and each keepalive after (`extra.ka` its number). */
+export const userBody = (room: string, gateway: string, session: number, user: string, keepalive: number) =>
+  ({ room: Number(room), janus: gateway, session, handle: 1, rfid: `${user}-feed`, display: user, extra: { ka: keepalive } })
+
+/** The gateway's `leaving` event for a user's feed (POST /event). */
+export const leavingEvent = (room: string, gateway: string | undefined, user: string) =>
+  ({ emitter: gateway, type: 64, event: { plugin: "janus.plugin.videoroom", data: { event: "leaving", room: Number(room), id: `${user}-feed` } } })
+
 const pick = <A>(list: ReadonlyArray<A>): A => list[Math.floor(Math.random() * list.length)]!
 const between = (lo: number, hi: number) => lo + Math.random() * (hi - lo)
 
@@ -142,9 +153,8 @@ export const startWorkload = (options: WorkloadOptions): Workload => {
       gateway = gatewayOf(await askFor(room))
     }
     const session = 1 + Math.floor(Math.random() * 1e9)
-    const rfid = `${user}-feed`
     let keepalive = 0
-    const body = () => ({ room: Number(room), janus: gateway, session, handle: 1, rfid, display: user, extra: { ka: keepalive } })
+    const body = () => userBody(room, gateway!, session, user, keepalive)
     const joined = await call("join", room, "PUT", `/users/${user}`, body(), { user, gateway, session, keepalive })
     if (joined.status === 200) {
       const until = Date.now() + between(...options.stay)
@@ -159,7 +169,7 @@ export const startWorkload = (options: WorkloadOptions): Workload => {
       }
     }
     // a join that was not acknowledged may still have been stored: leave anyway
-    const leaving = { emitter: gateway, type: 64, event: { plugin: "janus.plugin.videoroom", data: { event: "leaving", room: Number(room), id: rfid } } }
+    const leaving = leavingEvent(room, gateway, user)
     for (let attempt = 0; attempt < 20; attempt++) {
       const left = await call("leave", room, "POST", "/event", leaving, { user, gateway, session })
       if (left.status === 200) break
@@ -218,6 +228,7 @@ export const startWorkload = (options: WorkloadOptions): Workload => {
     calls,
     call,
     track,
+    stopping: () => stopped,
     stop: async () => {
       stopped = true
       await loops

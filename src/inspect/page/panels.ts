@@ -8,6 +8,7 @@ export interface GatewayJson {
   readonly region: string | null
   readonly capacity: number
   readonly load: number
+  readonly reserved: number
   readonly rooms: number
   readonly users: number
   readonly enabled: boolean
@@ -63,7 +64,9 @@ export const renderGateways = (host: HTMLElement, gateways: ReadonlyArray<Gatewa
       `<td class="g-name">${name}</td>` +
       `<td class="g-region">${escapeHtml(g.region ?? "")}</td>` +
       `<td class="g-load"><meter min="0" max="${g.capacity}" low="${g.capacity * 0.7}" high="${g.capacity * 0.9}" optimum="0" value="${g.load}"></meter> ` +
-      `<span class="load">${g.load}</span> / <span class="capacity">${g.capacity}</span> <small>(${Math.round(ratio * 100)}%)</small></td>` +
+      `<span class="load">${g.load}</span> / <span class="capacity">${g.capacity}</span> <small>(${Math.round(ratio * 100)}%)</small>` +
+      (g.reserved > 0 ? ` <small class="reserved" title="reserved for users expected but not yet there; real load ${g.load - g.reserved}">${g.reserved} reserved</small>` : "") +
+      `</td>` +
       `<td class="g-rooms">${g.rooms}</td>` +
       `<td class="g-users">${g.users}</td>` +
       `<td class="g-flags">${online}${flag(g.draining, "draining", "draining")}${flag(!g.enabled, "disabled", "disabled")}${flag(!g.available, "not in AVAILABLE_JANUS_SERVERS", "unused")}</td>` +

@@ -1,0 +1,1 @@
+ALTER TABLE room_server_assignments DROP COLUMN reserved;
