@@ -59,7 +59,7 @@ export const oursPlacements = (setup: Setup, strategy: BalanceStrategy, options:
     }))
   }
 
-  // Carries out a step's effects as the Room entity does (src/rooms/room.ts):
+  // Carries out a step's effects as the Room entity does (src/rooms/roomEntity.ts):
   // write or release the assignment, keep the timers, and when the machine
   // asks, run the balancer and step its answer.
   const apply = (room: number, event: RoomEvent | TimerEvent, now: number): RoomSnapshot => {

@@ -3,7 +3,7 @@
 // group of routes carries.
 import { Schema } from "effect"
 import { HttpApiMiddleware, HttpApiSchema, HttpApiSecurity, OpenApi } from "effect/http-api"
-import { ServiceUnavailable } from "../http/errors.ts"
+import { ServiceUnavailable } from "../domain/wireErrors.ts"
 import { CurrentPrincipal } from "./principal.ts"
 
 /** bcrypt reads at most 72 bytes of a password; longer ones are refused rather than cut. */

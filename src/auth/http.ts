@@ -4,7 +4,7 @@
 // 503 when the identity provider cannot be reached.
 import { Effect, Exit, Layer } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
-import { ServiceUnavailable } from "../http/errors.ts"
+import { ServiceUnavailable } from "../domain/wireErrors.ts"
 import { Config } from "../config.ts"
 import { AdminAccess, ClientAccess, Forbidden, GatewayAccess, MetricsAccess, ShidurAccess, TooManyRequestsError, UnauthorizedError } from "./access.ts"
 import { Authenticator } from "./authenticator.ts"

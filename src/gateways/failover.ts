@@ -11,7 +11,7 @@ import { GatewayStore } from "../db/gatewayStore.ts"
 import { repeatedSweep } from "../db/outage.ts"
 import { countFailovers } from "../metrics/events.ts"
 import type { RoomId } from "../domain/room.ts"
-import { Rooms } from "../rooms/rooms.ts"
+import { Rooms } from "../rooms/roomClient.ts"
 import { sweepAction, untraced } from "../tracing.ts"
 
 /** How often the sweep looks: the failover happens at most this long after FAILOVER_WAIT_TIME. */

@@ -14,13 +14,13 @@ import { type GatewayListing, type GatewayRow, GatewayStore } from "../db/gatewa
 import { RoomStore } from "../db/roomStore.ts"
 import { type RoomId, roomIdOut } from "../domain/room.ts"
 import { RoomCatalog } from "../rooms/catalog.ts"
-import type { RoomStatus } from "../rooms/messages.ts"
+import type { RoomStatus } from "../rooms/roomProtocol.ts"
 import { GatewayLoads, type GatewayLoadView } from "../gateways/loads.ts"
-import { type RoomFailure, Rooms } from "../rooms/rooms.ts"
+import { type RoomFailure, Rooms } from "../rooms/roomClient.ts"
 import { Sessions } from "../sessions/sessions.ts"
 import { defaultAdminPage } from "./adminApi.ts"
 import { Api } from "./api.ts"
-import { BadRequest, Conflict, NotFound } from "./errors.ts"
+import { BadRequest, Conflict, NotFound } from "../domain/wireErrors.ts"
 import { asHttpError } from "./failures.ts"
 
 const gatewayView = (g: GatewayRow) => ({ ...g, online: g.online ?? null })

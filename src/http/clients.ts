@@ -11,7 +11,7 @@ import { RoomGateway } from "../rooms/roomGateway.ts"
 import { Sessions } from "../sessions/sessions.ts"
 import { Api } from "./api.ts"
 import { conditionalJson, conditionalResponse, type ConditionalJson } from "./compression.ts"
-import { NotFound } from "./errors.ts"
+import { NotFound } from "../domain/wireErrors.ts"
 import { asHttpError } from "./failures.ts"
 
 export const ClientsHandlers = HttpApiBuilder.group(Api, "clients", Effect.fn(function*(handlers) {

@@ -14,7 +14,7 @@ import type {
   RoomNotFound,
   RoomUnavailable
 } from "../domain/errors.ts"
-import { BadRequest, NotFound, ServerError, ServiceUnavailable } from "./errors.ts"
+import { BadRequest, NotFound, ServerError, ServiceUnavailable } from "../domain/wireErrors.ts"
 
 export type DomainFailure =
   | RoomNotFound

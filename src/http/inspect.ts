@@ -12,7 +12,7 @@ import { roomIdOut } from "../domain/room.ts"
 import { graphView, machineView, transitionView } from "../inspect/views.ts"
 import { Api } from "./api.ts"
 import { asHttpError } from "./failures.ts"
-import { NotFound } from "./errors.ts"
+import { NotFound } from "../domain/wireErrors.ts"
 import { defaultHistory, defaultPage } from "./inspectApi.ts"
 
 export const InspectHandlers = HttpApiBuilder.group(Api, "inspect", Effect.fn(function*(handlers) {

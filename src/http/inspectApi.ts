@@ -8,7 +8,7 @@ import { roomStates } from "../../machines/room.machine.ts"
 import { AdminAccess } from "../auth/access.ts"
 import { GatewayName } from "../domain/room.ts"
 import { StoredText } from "../domain/text.ts"
-import { BadRequest, NotFound, ServiceUnavailable } from "./errors.ts"
+import { BadRequest, NotFound, ServiceUnavailable } from "../domain/wireErrors.ts"
 import { countParam, CursorParam, patterned } from "./params.ts"
 
 /** A room id as it appears on the wire: a number, or a string id. */

@@ -5,7 +5,7 @@ import type { CatalogRow } from "../db/catalogStore.ts"
 import { Meetings } from "../realtime/meetings.ts"
 import { roomView } from "../realtime/views.ts"
 import { Api } from "./api.ts"
-import { NotFound } from "./errors.ts"
+import { NotFound } from "../domain/wireErrors.ts"
 import { asHttpError } from "./failures.ts"
 
 export const MeetingsHandlers = HttpApiBuilder.group(Api, "meetings", Effect.fn(function*(handlers) {

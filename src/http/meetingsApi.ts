@@ -6,7 +6,7 @@ import { ClientAccess } from "../auth/access.ts"
 import { RoomIdParam, wireExamples } from "../domain/room.ts"
 import { StoredName } from "../domain/text.ts"
 import { RoomView, RoomWithUsers } from "../realtime/views.ts"
-import { BadRequest, NotFound, ServiceUnavailable } from "./errors.ts"
+import { BadRequest, NotFound, ServiceUnavailable } from "../domain/wireErrors.ts"
 import { doc } from "./openapi.ts"
 
 export const maxRoomName = 200

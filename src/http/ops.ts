@@ -12,7 +12,7 @@ import { GatewayLoads, gatewayLoadView } from "../gateways/loads.ts"
 import { Broker } from "../mqtt/broker.ts"
 import { clusterShare } from "../rooms/cluster.ts"
 import { Api } from "./api.ts"
-import { ServiceUnavailable } from "./errors.ts"
+import { ServiceUnavailable } from "../domain/wireErrors.ts"
 import { asHttpError } from "./failures.ts"
 
 const readyTimeout = Duration.seconds(2)

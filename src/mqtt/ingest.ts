@@ -8,7 +8,7 @@ import { Config } from "../config.ts"
 import { Outage } from "../db/outage.ts"
 import { GatewayHealth } from "../gateways/health.ts"
 import { countMqttMessage, mqttTopicKind } from "../metrics/events.ts"
-import { GatewayStatusMessage, JanusEvents, UserId, UserSessionBody } from "../sessions/messages.ts"
+import { GatewayStatusMessage, JanusEvents, UserId, UserSessionBody } from "../sessions/wireSchemas.ts"
 import { Sessions } from "../sessions/sessions.ts"
 import { Broker, type BrokerMessage } from "./broker.ts"
 

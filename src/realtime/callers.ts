@@ -5,7 +5,7 @@
 import { Context, Effect, Layer, Result, Schema } from "effect"
 import { Authenticator } from "../auth/authenticator.ts"
 import { missingRole, permits } from "../auth/principal.ts"
-import { ChannelRefusal, UserIdText } from "./messages.ts"
+import { ChannelRefusal, UserIdText } from "./socketEvents.ts"
 
 const decodeUserId = Schema.decodeUnknownResult(UserIdText)
 

@@ -22,7 +22,7 @@ import {
   Token,
   UpdateUserMessage,
   UserIdText
-} from "./messages.ts"
+} from "./socketEvents.ts"
 import type { MemberView } from "./views.ts"
 
 /** Where Socket.IO answers (its default); every other path is the router's. */

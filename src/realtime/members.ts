@@ -11,7 +11,7 @@ import type { RoomId } from "../domain/room.ts"
 import { RoomGateway } from "../rooms/roomGateway.ts"
 import { Sessions } from "../sessions/sessions.ts"
 import { Meetings } from "./meetings.ts"
-import { ChannelRefusal } from "./messages.ts"
+import { ChannelRefusal } from "./socketEvents.ts"
 import { type MemberView, memberView, type RoomView, roomView } from "./views.ts"
 
 /** A connection in a room: its session and who it is. */

@@ -9,7 +9,7 @@ import { Singleton } from "effect/cluster"
 import { RoomStore } from "../db/roomStore.ts"
 import { repeatedSweep } from "../db/outage.ts"
 import { sweepAction, untraced } from "../tracing.ts"
-import { Rooms } from "./rooms.ts"
+import { Rooms } from "./roomClient.ts"
 
 export const sweepInterval = Duration.seconds(1)
 

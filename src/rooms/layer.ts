@@ -7,9 +7,9 @@ import { RoomChanges } from "./changes.ts"
 import { DeadlineSweep } from "./deadlines.ts"
 import { Notices } from "../db/notices.ts"
 import { Outage } from "../db/outage.ts"
-import { makeRoomEntity } from "./room.ts"
+import { makeRoomEntity } from "./roomEntity.ts"
 import { Placement } from "./placement.ts"
-import { Rooms } from "./rooms.ts"
+import { Rooms } from "./roomClient.ts"
 import { EventLoopStalls } from "./stalls.ts"
 
 const RoomEntity = Layer.unwrap(makeRoomEntity)

@@ -8,7 +8,7 @@ import type { RoomId } from "../domain/room.ts"
 import { RoomCatalog } from "./catalog.ts"
 import { countStickyAnswer } from "../metrics/events.ts"
 import { RoomReadView } from "./readView.ts"
-import { type RoomFailure, Rooms } from "./rooms.ts"
+import { type RoomFailure, Rooms } from "./roomClient.ts"
 
 export type RoomGatewayError = RoomFailure | NoGatewayAvailable | LegacyGatewayMissing
 

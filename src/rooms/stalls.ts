@@ -3,7 +3,7 @@
 // take its rooms over and change them; when it runs again it still believes
 // it hosts them until its next lock refresh says otherwise. So after a stall
 // nothing remembered is trusted: each room reloads from storage on its next
-// message (src/rooms/room.ts) and the read view drops itself
+// message (src/rooms/roomEntity.ts) and the read view drops itself
 // (src/rooms/readView.ts). A pause shorter than `stallBound` cannot lose a
 // lock: locks are refreshed every CLUSTER_LOCK_REFRESH (1 s) and expire after
 // CLUSTER_LOCK_EXPIRATION (5 s), and 1 s + 1 s leaves a margin of 3 s.

@@ -10,7 +10,7 @@ import { Config } from "../config.ts"
 import { repeatedSweep } from "../db/outage.ts"
 import { RoomStore } from "../db/roomStore.ts"
 import { countCleanedSessions } from "../metrics/events.ts"
-import { Rooms } from "../rooms/rooms.ts"
+import { Rooms } from "../rooms/roomClient.ts"
 import { sweepAction, untraced } from "../tracing.ts"
 import { Sessions } from "./sessions.ts"
 

@@ -9,14 +9,14 @@ import { type MediaPatch, type SessionPlace, SessionStore, type SocketSessionInp
 import { GatewayStore } from "../db/gatewayStore.ts"
 import { BadEvent, type DatabaseUnavailable, ForeignGatewayEvent, ProtocolError, type RoomUnavailable } from "../domain/errors.ts"
 import type { RoomId } from "../domain/room.ts"
-import type { RoomStatus, SessionChange } from "../rooms/messages.ts"
+import type { RoomStatus, SessionChange } from "../rooms/roomProtocol.ts"
 import { countFieldNotes, countSessionsOverLimit } from "../metrics/events.ts"
 import { RoomChanges } from "../rooms/changes.ts"
 import { RoomListings } from "../rooms/listings.ts"
-import { Rooms } from "../rooms/rooms.ts"
+import { Rooms } from "../rooms/roomClient.ts"
 import { Acknowledged, type SessionKey } from "./acknowledged.ts"
 import { makeKeepaliveBatch } from "./keepaliveBatch.ts"
-import { type ClosedFeed, closedFeed, type JanusEvent, toSessionInput, type UserSessionBody } from "./messages.ts"
+import { type ClosedFeed, closedFeed, type JanusEvent, toSessionInput, type UserSessionBody } from "./wireSchemas.ts"
 
 /** Why telling rooms failed: the database or a room did not answer. */
 export type Unavailable = DatabaseUnavailable | RoomUnavailable

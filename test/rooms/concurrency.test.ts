@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Ref } from "effect"
 import { Placement } from "../../src/rooms/placement.ts"
-import { Rooms } from "../../src/rooms/rooms.ts"
+import { Rooms } from "../../src/rooms/roomClient.ts"
 import { backend, freshDatabase } from "../support/database.ts"
 import { assignmentOf, PlacementCalls, roomsOn, transitionsOf } from "../support/rooms.ts"
 

@@ -8,7 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect } from "effect"
 import fc from "fast-check"
 import { GatewayStore } from "../../src/db/gatewayStore.ts"
-import { Rooms } from "../../src/rooms/rooms.ts"
+import { Rooms } from "../../src/rooms/roomClient.ts"
 import { backend, freshDatabase } from "../support/database.ts"
 import { query, roomsOn } from "../support/rooms.ts"
 

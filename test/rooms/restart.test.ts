@@ -2,8 +2,8 @@
 // state they had, and timers that ran out while it was down fire on resume.
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Schedule } from "effect"
-import type { RoomStatus } from "../../src/rooms/messages.ts"
-import { Rooms } from "../../src/rooms/rooms.ts"
+import type { RoomStatus } from "../../src/rooms/roomProtocol.ts"
+import { Rooms } from "../../src/rooms/roomClient.ts"
 import { backend, envFor, freshDatabase, type FreshDatabase } from "../support/database.ts"
 import { startService } from "../support/process.ts"
 import { assignmentOf, databaseLayerFor, prepared, query, roomsOn, transitionsOf } from "../support/rooms.ts"

@@ -9,7 +9,7 @@ import { storageLayer } from "../../src/db/storage.ts"
 import { loggingLayer } from "../../src/logging.ts"
 import { singleProcessCluster } from "../../src/rooms/cluster.ts"
 import { roomsLayer } from "../../src/rooms/layer.ts"
-import { Rooms } from "../../src/rooms/rooms.ts"
+import { Rooms } from "../../src/rooms/roomClient.ts"
 import { SessionStore } from "../../src/db/sessionStore.ts"
 import { join, leave } from "./sessions.ts"
 

@@ -4,7 +4,7 @@
 // change the room missed.
 import { Effect } from "effect"
 import { SessionStore } from "../../src/db/sessionStore.ts"
-import { Rooms } from "../../src/rooms/rooms.ts"
+import { Rooms } from "../../src/rooms/roomClient.ts"
 import { query } from "./rooms.ts"
 
 /** A stable Janus session number per user name. */

@@ -1,17 +1,18 @@
-// The deployment gauges' source: gateway loads and rooms per state read from
-// Postgres when /metrics is scraped (at most once a second), so they are the
-// same whichever process is scraped. A database that is away or slow (over
+// The deployment gauges' source, fed by what they measure: gateway loads
+// (./loads.ts) and rooms per state read from Postgres when /metrics is
+// scraped (at most once a second), so they are the same whichever process
+// is scraped. A database that is away or slow (over
 // 2 s) leaves the last values in place (an outage is reported as every
 // outage is).
 import { Duration, Effect, Layer } from "effect"
 import { roomMachine } from "../../machines/room.machine.ts"
 import { InspectStore } from "../db/inspectStore.ts"
 import { Outage } from "../db/outage.ts"
-import { GatewayLoads } from "../gateways/loads.ts"
-import { machineGraph } from "../inspect/machineGraph.ts"
-import { CurrentMetrics, type DeploymentSample } from "./families.ts"
+import { CurrentMetrics, type DeploymentSample } from "../metrics/families.ts"
+import { GatewayLoads } from "./loads.ts"
 
-const initialState = machineGraph(roomMachine).initial
+/** Rooms with no stored machine yet are in the machine's initial state. */
+const initialState = String(roomMachine.config.initial)
 const readTimeout = Duration.seconds(2)
 
 export const DeploymentGauges = Layer.effectDiscard(Effect.gen(function*() {

@@ -5,7 +5,7 @@ import { Cause, Context, Duration, Effect, Layer, Schedule } from "effect"
 import { Outage } from "../db/outage.ts"
 import { DatabaseUnavailable, NoGatewayAvailable, RoomNotFound, RoomUnavailable } from "../domain/errors.ts"
 import type { RoomId } from "../domain/room.ts"
-import { Room, type RoomStatus, type SessionChange } from "./messages.ts"
+import { Room, type RoomStatus, type SessionChange } from "./roomProtocol.ts"
 
 /** How long a caller waits for a room before answering 503: longer than the takeover of a killed process's rooms. */
 export const roomCallTimeout = Duration.seconds(10)

@@ -3,7 +3,9 @@
 // (machines/room.machine.ts). On its first message it loads the room from
 // Postgres and tells the machine what storage holds (ROOM.LOADED). Each step
 // is committed before it is answered; a step that asks the balancer is
-// answered in the same transaction, under the placement lock. Time comes
+// answered in the same statement, which reserves the room's load on the
+// chosen gateway only if it still has room. After a stall of the process
+// the room reloads from storage first (src/rooms/stalls.ts). Time comes
 // from Effect's Clock, so tests move a TestClock instead of sleeping.
 import { Clock, Duration, Effect, Exit, FiberHandle } from "effect"
 import { Entity } from "effect/cluster"
@@ -17,7 +19,7 @@ import { type RoomRow, RoomStore } from "../db/roomStore.ts"
 import { type DatabaseUnavailable, NoGatewayAvailable, RoomNotFound, RoomUnavailable } from "../domain/errors.ts"
 import { countRelease } from "../metrics/events.ts"
 import { roomChange, RoomChanges } from "./changes.ts"
-import { Room, type RoomStatus } from "./messages.ts"
+import { Room, type RoomStatus } from "./roomProtocol.ts"
 import { type Candidate, Placement } from "./placement.ts"
 import { EventLoopStalls } from "./stalls.ts"
 

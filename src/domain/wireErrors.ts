@@ -1,4 +1,6 @@
-// The wire shape of every error: `{"error": "<clear message>"}` with its status.
+// The wire shape of every error the HTTP API answers: `{"error": "<clear
+// message>"}` with its status. Domain-level, so that both the endpoints
+// (src/http) and the authentication they use (src/auth) point down to it.
 import { Schema } from "effect"
 
 const fields = { error: Schema.String }
