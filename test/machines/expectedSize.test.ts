@@ -53,6 +53,10 @@ describe("a room's expected size", () => {
     assert.deepStrictEqual([1, 2, 3, 4].map((n) => after([40, ...Array(n).fill(10)], 400).expected), [28, 19, 13, 10])
   })
 
+  it("with the bound at 0 (expected sizes off) a room learns nothing", () => {
+    assert.deepStrictEqual(after([30, 30, 12], 0), none)
+  })
+
   it("a reservation nobody used teaches nothing", () => {
     const steady = after([30, 30], 400)
     assert.deepStrictEqual(learnExpectedSize(steady, 0, 400), steady)
@@ -63,10 +67,12 @@ describe("a room's expected size", () => {
     const steady = { ...after([30, 30], 400), peak: 0 }
     assert.strictEqual(placementReserve(steady), 30)
     assert.strictEqual(placementReserve({ ...steady, peak: 30 }), 0, "already at its size: its users count")
+    // young for 5 minutes after its placement
     const placedAt = 1_000_000
-    assert.strictEqual(reservedSize({ ...steady, placedAt }, placedAt + settleTime - 1), 30)
-    assert.strictEqual(reservedSize({ ...steady, placedAt }, placedAt + settleTime), 0, "settled")
-    assert.strictEqual(reservedSize({ ...steady, placedAt: 0 }, placedAt), 0, "not placed by the balancer")
+    assert.strictEqual(settleTime, 300_000)
+    assert.strictEqual(reservedSize({ ...steady, placedAt }, placedAt + 299_999), 30)
+    assert.strictEqual(reservedSize({ ...steady, placedAt }, placedAt + 300_000), 0, "settled")
+    assert.strictEqual(reservedSize({ ...steady, placedAt: 0 }, 1_000), 0, "not placed by the balancer")
   })
 })
 
