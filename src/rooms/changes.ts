@@ -4,8 +4,8 @@
 // Postgres), which publish it into their own feed: every process's feed
 // carries every room.
 import { Context, Effect, Layer, Option, PubSub, Schema, type Scope, Stream } from "effect"
-import { roomStates } from "../../machines/room.machine.ts"
 import { Notices } from "../db/notices.ts"
+import { RoomStatus } from "./roomProtocol.ts"
 
 /** The transition a step took, as appended to the room's log. */
 const ChangedTransition = Schema.Struct({
@@ -21,16 +21,7 @@ export type ChangedTransition = typeof ChangedTransition.Type
 
 /** A room's status right after one of its steps was committed. */
 const RoomChange = Schema.Struct({
-  /** The room id (canonical). */
-  room: Schema.String,
-  state: Schema.Literals(roomStates),
-  gateway: Schema.NullOr(Schema.String),
-  region: Schema.NullOr(Schema.String),
-  sessions: Schema.Number,
-  /** When its pending timer fires (epoch ms), if one is pending. */
-  deadline: Schema.NullOr(Schema.Number),
-  /** How many transitions it has logged. */
-  seq: Schema.Number,
+  ...RoomStatus.fields,
   /** The transition this step took; null when only its sessions or timers changed. */
   transition: Schema.NullOr(ChangedTransition),
   /** When the step was committed, epoch ms. */

@@ -84,4 +84,19 @@ describe("the partition checker", () => {
     const drift = { at: clock, line: "runner 0: Gateway load counters drifted; set to the sum of their assignments gateways=\"gxy1: counted 0, assigned 10\"" }
     assert.deepStrictEqual(found(placed("1", 1, "gxy1"), [], (f) => f, [drift, drift]), { f: 2 })
   })
+
+  it("(b) room freed on the other gateway within the second before a placement may not have been seen by it; earlier, it was", () => {
+    // gxy1 full (rooms 1, 2); room 3 leaves gxy2 (10 of 20 before); room 4 then placed on gxy1
+    const freedThen = (gap: number) => {
+      clock = 10_000
+      const rows = [...placed("1", 1, "gxy1"), ...placed("2", 1, "gxy1"), ...placed("3", 1, "gxy2"), ...placed("5", 1, "gxy2")]
+      rows.push(row("3", 3, "assigned", "RELEASE.REQUESTED", "idle", "gxy2", 0))
+      clock += gap
+      rows.push(...placed("4", 1, "gxy1"))
+      return found(rows)
+    }
+    assert.deepStrictEqual(freedThen(200), {}, "freed 0.2 s before: the placement may have read the counters first")
+    assert.deepStrictEqual(freedThen(3_000), { b: 1 }, "freed 3 s before: the room was there to see")
+  })
 })
+

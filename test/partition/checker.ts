@@ -12,6 +12,8 @@
 //      lease, as documented; not later.
 //   b  overcommit: a placement that left its gateway above capacity while
 //      another gateway had room (and surely took rooms: not set draining)
+//      all through the second before it committed (room freed later than
+//      that may have come after the placement read the counters)
 //   c  lost writes: an acknowledged join or keepalive that the sessions
 //      table does not hold (the session, or a keepalive at least as new)
 //   d  history: a room's transition seqs with a gap or a duplicate
@@ -181,7 +183,14 @@ const surelyServing = (calls: ReadonlyArray<Call>) => {
   }
 }
 
-// b: replay every commit in order, keeping each gateway's load
+/**
+ * How long before its commit a placement may have read the counters: room a
+ * gateway gained within this (a concurrent move or release committing
+ * between the placement's read and its write) is not room it could see.
+ */
+export const placementReadWindow = 1_000
+
+// b: replay every commit in order, keeping each gateway's load (and its recent values)
 const overcommits = (
   transitions: ReadonlyArray<Transition>,
   rules: Rules,
@@ -190,6 +199,25 @@ const overcommits = (
   const ordered = [...transitions].sort((x, y) => x.committed - y.committed || x.room.localeCompare(y.room) || x.seq - y.seq)
   const rooms = new Map<string, { gateway: string | null; sessions: number }>()
   const load = new Map<string, number>(rules.gateways.map((g) => [g, 0]))
+  // each gateway's load after each commit that changed it
+  const changes = new Map<string, Array<{ readonly at: number; readonly load: number }>>()
+  const change = (g: string, delta: number, at: number) => {
+    const next = (load.get(g) ?? 0) + delta
+    load.set(g, next)
+    const list = changes.get(g)
+    if (list === undefined) changes.set(g, [{ at, load: next }])
+    else list.push({ at, load: next })
+  }
+  /** The most `g` held from `from` until now: the least room it could have shown a placement reading then. */
+  const heldSince = (g: string, from: number) => {
+    const list = changes.get(g) ?? []
+    let most = load.get(g) ?? 0
+    for (let i = list.length - 1; i >= 0; i--) {
+      most = Math.max(most, list[i]!.load)
+      if (list[i]!.at < from) break
+    }
+    return most
+  }
   const weight = (sessions: number) => Math.max(sessions, rules.averageOccupancy)
   const violations: Array<Violation> = []
   // the gateway a room is being moved off (a reassign or its gateway down): not eligible for its placement
@@ -198,10 +226,10 @@ const overcommits = (
   for (const t of ordered) {
     const old = rooms.get(t.room)
     if (moves.has(t.event) && old?.gateway != null) leaving.set(t.room, old.gateway)
-    if (old?.gateway != null) load.set(old.gateway, (load.get(old.gateway) ?? 0) - weight(old.sessions))
+    if (old?.gateway != null) change(old.gateway, -weight(old.sessions), t.committed)
     const now = { gateway: holds(t), sessions: t.sessions ?? old?.sessions ?? 0 }
     rooms.set(t.room, now)
-    if (now.gateway !== null) load.set(now.gateway, (load.get(now.gateway) ?? 0) + weight(now.sessions))
+    if (now.gateway !== null) change(now.gateway, weight(now.sessions), t.committed)
     if (t.event !== "BALANCER.DONE" || now.gateway === null) continue
     placements++
     const left = leaving.get(t.room)
@@ -209,7 +237,8 @@ const overcommits = (
     const mine = load.get(now.gateway) ?? 0
     if (mine <= rules.capacity) continue
     const roomy = rules.gateways.filter((g) =>
-      g !== now.gateway && g !== left && serving(g, t.committed) && (load.get(g) ?? 0) + weight(now.sessions) <= rules.capacity
+      g !== now.gateway && g !== left && serving(g, t.committed) &&
+      heldSince(g, t.committed - placementReadWindow) + weight(now.sessions) <= rules.capacity
     )
     if (roomy.length === 0) continue
     violations.push({

@@ -23,7 +23,7 @@ import { parseArgs } from "node:util"
 import { mosquittoPath } from "../support/broker.ts"
 import { postgresBinDir } from "../support/postgresServer.ts"
 import { root as projectRoot } from "../support/process.ts"
-import { check, checks, type Check, type Report, total } from "./checker.ts"
+import { answeredGateway, check, checks, type Check, type Report, total } from "./checker.ts"
 import { faketimeLibrary, type LabDeployment, startDeployment } from "./deployment.ts"
 import { type Fault, faults } from "./faults.ts"
 import { type Call, type Phase, readFacts, type Rules } from "./history.ts"
@@ -150,11 +150,10 @@ const moveAndAsk = async (workload: Workload, hosted: ReadonlyArray<string>, str
  */
 const staleTimers = async (workload: Workload, baited: Array<string>, candidates: ReadonlyArray<string>, struck: number, mark: (what: string) => void) => {
   const other = (struck + 1) % 3
-  const gatewayOf = (c: Call) => (c.status === 200 ? (JSON.parse(c.body) as { janus?: string }).janus : undefined)
   // "pu…" as every user of the load: the checker reads their sessions
   const userOf = (room: string, n: number) => `pu-stale-${room}-${n}`
   const visit = async (room: string, n: number, through: number, leave: boolean) => {
-    const gateway = gatewayOf(await workload.call("room_server", room, "POST", "/v2/room_server", { room: Number(room) }, {}, through))
+    const gateway = answeredGateway(await workload.call("room_server", room, "POST", "/v2/room_server", { room: Number(room) }, {}, through))
     if (gateway === undefined) return undefined
     const user = userOf(room, n)
     const session = 1 + Math.floor(Math.random() * 1e9)
@@ -256,17 +255,19 @@ const session = async (label: string, run: ReadonlyArray<Fault>, out: string, ro
     await sleep(3_000)
     const facts = await deployment.snapshot(readFacts)
     const end = Date.now()
-    const drifts = lab.runners.flatMap((r) =>
-      deployment!.output(r.index).split("\n").filter((l) => l.includes(logLines["Gateway load counters drifted"])).map((line) => ({
+    // each runner's log, read once
+    const logged = lab.runners.map((r) => deployment!.output(r.index).split("\n"))
+    const drifts = logged.flatMap((lines, runner) =>
+      lines.filter((l) => l.includes(logLines["Gateway load counters drifted"])).map((line) => ({
         at: Date.parse(/timestamp=(\S+)/.exec(line)?.[1] ?? "") || end,
-        line: `runner ${r.index}: ${line.slice(0, 300)}`
+        line: `runner ${runner}: ${line.slice(0, 300)}`
       })))
     const report = check({ calls, facts, rules, phases: phases.map((p, i) => ({ ...p, end: phases[i + 1]?.start ?? end })), unrecovered: probe.unanswered, end, drifts })
     writeFileSync(join(dir, "calls.jsonl"), calls.map((c) => JSON.stringify(c)).join("\n") + "\n")
     writeFileSync(join(dir, "transitions.jsonl"), facts.transitions.map((t) => JSON.stringify(t)).join("\n") + "\n")
     const logs: Record<string, number> = {}
     for (const [name, needle] of Object.entries(logLines)) {
-      logs[name] = lab.runners.reduce((n, r) => n + deployment!.output(r.index).split("\n").filter((l) => l.includes(needle)).length, 0)
+      logs[name] = logged.reduce((n, lines) => n + lines.filter((l) => l.includes(needle)).length, 0)
     }
     return { label, report, timeline, logs, seconds: Math.round((Date.now() - t0) / 1000) }
   } finally {

@@ -6,6 +6,7 @@
 // A user's calls are sequential, so each keepalive was acknowledged before
 // the next one was sent.
 import { Agent, request } from "node:http"
+import { answeredGateway } from "./checker.ts"
 import type { Call, Operation } from "./history.ts"
 
 export interface WorkloadOptions {
@@ -131,16 +132,6 @@ export const startWorkload = (options: WorkloadOptions): Workload => {
     return record
   }
 
-  const gatewayOf = (c: Call) => {
-    if (c.status !== 200) return undefined
-    try {
-      const janus = (JSON.parse(c.body) as { janus?: unknown }).janus
-      return typeof janus === "string" ? janus : undefined
-    } catch {
-      return undefined
-    }
-  }
-
   const askFor = (room: string) => call("room_server", room, "POST", "/v2/room_server", { room: Number(room) })
 
   // A user's calls are sequential: each keepalive was answered before the next was sent.
@@ -150,7 +141,7 @@ export const startWorkload = (options: WorkloadOptions): Workload => {
     for (let attempt = 0; gateway === undefined; attempt++) {
       if (attempt > 0 && (stopped || attempt >= 5)) return
       if (attempt > 0) await sleep(between(300, 800))
-      gateway = gatewayOf(await askFor(room))
+      gateway = answeredGateway(await askFor(room))
     }
     const session = 1 + Math.floor(Math.random() * 1e9)
     let keepalive = 0
