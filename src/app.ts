@@ -12,6 +12,7 @@ import { CatalogStore } from "./db/catalogStore.ts"
 import { Database } from "./db/database.ts"
 import { roomRequestFields } from "./domain/room.ts"
 import { SessionStore } from "./db/sessionStore.ts"
+import { PlannerStatistics, StatisticsKeeper } from "./db/statistics.ts"
 import { storageLayer } from "./db/storage.ts"
 import { Admission } from "./http/admission.ts"
 import { AdminHandlers } from "./http/admin.ts"
@@ -72,12 +73,12 @@ const Routes = (settings: Settings) =>
 
 /** The domain services over storage and the rooms runtime. */
 export const servicesLayer = <E, R>(storage: Layer.Layer<Layer.Success<ReturnType<typeof storageLayer>>, E, R>) =>
-  Layer.mergeAll(MqttIngest, SessionCleaner, FailoverSweep, MeetingRoomSweep, CounterReconciliation, Meetings.layer, DeploymentGauges).pipe(
+  Layer.mergeAll(MqttIngest, SessionCleaner, FailoverSweep, MeetingRoomSweep, CounterReconciliation, StatisticsKeeper, Meetings.layer, DeploymentGauges).pipe(
     Layer.provideMerge(Layer.mergeAll(RoomGateway.layer, Sessions.layer, GatewayHealth.layer, GatewayLoads.layer, Broker.layer)),
     Layer.provideMerge(RoomReadView.layer),
     Layer.provideMerge(RoomListings.layer),
     Layer.provideMerge(RoomCatalog.layer),
-    Layer.provideMerge(Layer.mergeAll(CatalogStore.layer, SessionStore.layer)),
+    Layer.provideMerge(Layer.mergeAll(CatalogStore.layer, SessionStore.layer, PlannerStatistics.layer)),
     Layer.provideMerge(roomsLayer(Cluster)),
     Layer.provideMerge(storage)
   )
