@@ -129,6 +129,18 @@ export const forgotten = (context: RoomContext, bound: number): Partial<RoomCont
 /** SPEC defaults; the runtime provides the configured DRAIN_GRACE and ASSIGNMENT_TTL. */
 export const defaultDelays = { drainGrace: 30_000, assignmentTtl: 120_000 }
 
+/**
+ * A request renews an unused reservation, and touches the informational
+ * `last_used_at`, at most every quarter of the reservation's TTL: each is a
+ * write. The runtime gives its configured TTL (machines/step.ts).
+ */
+export const pacedWrites = (assignmentTtl: number) => ({
+  renewalDue: ({ context, event }: { readonly context: RoomContext; readonly event: { readonly at: number } }) =>
+    event.at - context.renewedAt >= assignmentTtl / 4,
+  touchDue: ({ context, event }: { readonly context: RoomContext; readonly event: { readonly at: number } }) =>
+    event.at - context.touchedAt >= assignmentTtl / 4
+})
+
 // The initial state is entered before any event carries a time.
 const timeOf = (event: { readonly at?: number }) => event.at ?? 0
 
@@ -259,10 +271,7 @@ export const roomMachine = setup({
       assertEvent(event, recountEvents)
       return context.sessions.length > 0 && event.sessions.length === 0
     },
-    // A request renews an unused reservation, and touches the informational
-    // `last_used_at`, at most every quarter of the reservation's TTL: each is a write.
-    renewalDue: ({ context, event }) => event.at - context.renewedAt >= defaultDelays.assignmentTtl / 4,
-    touchDue: ({ context, event }) => event.at - context.touchedAt >= defaultDelays.assignmentTtl / 4
+    ...pacedWrites(defaultDelays.assignmentTtl)
   },
   delays: defaultDelays
 }).createMachine({
