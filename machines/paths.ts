@@ -3,7 +3,8 @@
 // failures included), the shortest way to reach its state and then take it.
 // Events carry the time they happen (`at`), so a test can keep a real room's
 // clock in step with the machine's. Used by the model-based suite and by
-// `npm run model-test` against a running deployment.
+// `npm run model-test` against a running deployment, both through
+// machines/pathRun.ts.
 import { transition } from "xstate"
 import { adjacencyMapToArray, getAdjacencyMap, getShortestPaths } from "xstate/graph"
 import type { RoomContext, RoomEvent, RoomState } from "./room.machine.ts"
@@ -106,7 +107,8 @@ const eventsFor = (delays: Delays) => (snapshot: { value: unknown; context: Room
 const serializeState = (snapshot: { value: unknown; context: RoomContext }) =>
   `${String(snapshot.value)} sessions=${snapshot.context.sessions.length} gateway=${snapshot.context.gateway === null ? "none" : "set"}`
 
-const serializeEvent = (event: { type: string }) => (event as { kind?: string }).kind ?? event.type
+/** An event of a path by its kind (`SESSION.JOINED(new)`); the graph tells events apart by it. */
+export const kindOf = (event: { readonly type: string }): string => (event as { readonly kind?: string }).kind ?? event.type
 
 const toState = (s: { value: unknown; context: unknown }): ModelState => ({ value: s.value as RoomState, context: s.context as RoomContext })
 
@@ -118,14 +120,14 @@ const toState = (s: { value: unknown; context: unknown }): ModelState => ({ valu
 export const lifecyclePaths = (delays: Delays): { readonly paths: ReadonlyArray<LifecyclePath>; readonly coverage: Coverage } => {
   const machine = configuredMachine(delays)
   const events = eventsFor(delays)
-  const options = { events, serializeState, serializeEvent, input: { room: "model" } } as const
+  const options = { events, serializeState, serializeEvent: kindOf, input: { room: "model" } } as const
   const shortest = new Map(
-    getShortestPaths(machine, options as never).map((p) => [serializeState(p.state as never), p.steps.slice(1).map((s) => serializeEvent(s.event))])
+    getShortestPaths(machine, options as never).map((p) => [serializeState(p.state as never), p.steps.slice(1).map((s) => kindOf(s.event))])
   )
   const kinds: Array<ReadonlyArray<string>> = []
   for (const edge of adjacencyMapToArray(getAdjacencyMap(machine, options as never))) {
     const prefix = shortest.get(serializeState(edge.state as never))
-    if (prefix !== undefined) kinds.push([...prefix, serializeEvent(edge.event)])
+    if (prefix !== undefined) kinds.push([...prefix, kindOf(edge.event)])
   }
   // The graph keeps one state per serialization, which may have come by
   // another way: replay each path's kinds of events from the start, so
@@ -141,7 +143,7 @@ export const lifecyclePaths = (delays: Delays): { readonly paths: ReadonlyArray<
       steps.push({ event, state: toState(next) })
       state = steps.at(-1)!.state
     }
-    paths.set(path.join(" → "), { description: steps.map((s) => (s.event as { kind?: string }).kind ?? s.event.type).join(" → "), steps })
+    paths.set(path.join(" → "), { description: steps.map((s) => kindOf(s.event)).join(" → "), steps })
   }
   const unique = [...paths.values()]
   return { paths: unique, coverage: coverageOf(machine, unique) }

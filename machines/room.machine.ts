@@ -4,7 +4,7 @@
 // Actions, guards and delays are named here and given their configured
 // values by the runtime (src/rooms/), which steps this machine with the pure
 // interpreter in machines/step.ts and carries out the effects it returns.
-import { and, assign, setup } from "xstate"
+import { and, assertEvent, assign, setup } from "xstate"
 import { learnExpectedSize } from "./expectedSize.ts"
 
 /** A live session of the room and the gateway it is on. */
@@ -75,7 +75,12 @@ export interface LogLine {
 }
 
 type Stamped = RoomEvent & { readonly at: number }
-type Carrying<K extends string> = Extract<Stamped, { readonly [P in K]: unknown }>
+
+/** Events that carry a session on a gateway, and those that carry a session. */
+const sessionEvents = ["SESSION.JOINED", "SESSION.UPDATED"] as const
+const membershipEvents = [...sessionEvents, "SESSION.LEFT"] as const
+/** Events that carry the room's live sessions: a reload from storage and a recount of the sessions table. */
+const recountEvents = ["ROOM.LOADED", "SESSIONS.SYNCED"] as const
 
 const withSession = (sessions: ReadonlyArray<string>, id: string) => (sessions.includes(id) ? sessions : [...sessions, id])
 
@@ -124,6 +129,50 @@ export const forgotten = (context: RoomContext, bound: number): Partial<RoomCont
 /** SPEC defaults; the runtime provides the configured DRAIN_GRACE and ASSIGNMENT_TTL. */
 export const defaultDelays = { drainGrace: 30_000, assignmentTtl: 120_000 }
 
+/**
+ * A request renews an unused reservation, and touches the informational
+ * `last_used_at`, at most every quarter of the reservation's TTL: each is a
+ * write. The runtime gives its configured TTL (machines/step.ts).
+ */
+export const pacedWrites = (assignmentTtl: number) => ({
+  renewalDue: ({ context, event }: { readonly context: RoomContext; readonly event: { readonly at: number } }) =>
+    event.at - context.renewedAt >= assignmentTtl / 4,
+  touchDue: ({ context, event }: { readonly context: RoomContext; readonly event: { readonly at: number } }) =>
+    event.at - context.touchedAt >= assignmentTtl / 4
+})
+
+// The initial state is entered before any event carries a time.
+const timeOf = (event: { readonly at?: number }) => event.at ?? 0
+
+/**
+ * The room lets its gateway go: the assignment is released for `reason`, a
+ * line is logged, and the gateway is forgotten. It stays three actions on
+ * the transition: the inspector lists them, and the metrics read the release
+ * reasons from the definition.
+ */
+const lettingGo = (reason: string, line: LogLine = { level: "info", message: "Released room assignment", reason }) =>
+  [{ type: "releaseAssignment", params: { reason } }, { type: "log", params: line }, "forgetGateway"] as const
+
+/** Each way a room lets its gateway go, named once. */
+const letGo = {
+  unplaced: lettingGo("no gateway available", { level: "warn", message: "No gateway available for room" }),
+  unused: lettingGo("reservation unused"),
+  byAdmin: lettingGo("released by admin"),
+  drained: lettingGo("drain grace elapsed", { level: "info", message: "Cleaned up room assignment", reason: "drain grace elapsed" }),
+  underDeadGateway: lettingGo("gateway down while draining")
+}
+
+// What a recount does (ROOM.LOADED: a reload from storage; SESSIONS.SYNCED:
+// the sessions table's): the same for both events in every state but idle,
+// where a reload also brings the stored assignment.
+/** Sessions found: the room is assigned where most of them are. */
+const adoptFound = { guard: "bringsSessions", target: "assigned", actions: ["adoptSessionsGateway", "syncSessions", "recordAssignment"] } as const
+const recountIdle = [adoptFound, { actions: "syncSessions" }] as const
+const recountAssigned = [
+  { guard: "emptiedUnnoticed", target: "draining", actions: ["syncSessions", "recordAssignment"] },
+  { actions: ["syncSessions", "recordAssignment"] }
+] as const
+
 export const roomMachine = setup({
   types: {
     context: {} as RoomContext,
@@ -139,65 +188,90 @@ export const roomMachine = setup({
     touchAssignment: () => {},
     markTouched: assign({ touchedAt: ({ event }) => event.at }),
     markRenewed: assign({ renewedAt: ({ event }) => event.at, touchedAt: ({ event }) => event.at }),
-    rememberCountry: assign({
-      country: ({ event }) => (event as Extract<Stamped, { type: "SERVER.REQUESTED" }>).country?.toUpperCase() ?? null,
-      avoid: null
+    rememberCountry: assign(({ event }) => {
+      assertEvent(event, "SERVER.REQUESTED")
+      return { country: event.country?.toUpperCase() ?? null, avoid: null }
     }),
     addSession: assign(({ context, event }) => {
-      const sessions = withSession(context.sessions, (event as Carrying<"session">).session)
+      assertEvent(event, sessionEvents)
+      const sessions = withSession(context.sessions, event.session)
       return { sessions, peak: Math.max(context.peak, sessions.length) }
     }),
-    removeSession: assign({ sessions: ({ context, event }) => context.sessions.filter((s) => s !== (event as Carrying<"session">).session) }),
+    removeSession: assign(({ context, event }) => {
+      assertEvent(event, "SESSION.LEFT")
+      return { sessions: context.sessions.filter((s) => s !== event.session) }
+    }),
     syncSessions: assign(({ context, event }) => {
-      const sessions = (event as Carrying<"sessions">).sessions.map((s) => s.session)
+      assertEvent(event, recountEvents)
+      const sessions = event.sessions.map((s) => s.session)
       return { sessions, peak: Math.max(context.peak, sessions.length) }
     }),
     // A room already in use on a gateway stays there: never split it.
     adoptSessionGateway: assign(({ context, event }) => {
-      const gateway = (event as Carrying<"gateway"> & { session: string }).gateway
+      assertEvent(event, sessionEvents)
+      const gateway = event.gateway
       return { gateway, region: gateway === context.gateway ? context.region : null, avoid: null, renewedAt: event.at, touchedAt: event.at }
     }),
     adoptSessionsGateway: assign(({ context, event }) => {
-      const gateway = mostUsedGateway((event as Carrying<"sessions">).sessions) ?? context.gateway
+      assertEvent(event, recountEvents)
+      const gateway = mostUsedGateway(event.sessions) ?? context.gateway
       return { gateway, region: gateway === context.gateway ? context.region : null, avoid: null, touchedAt: event.at }
     }),
     restoreAssignment: assign(({ event }) => {
-      const { assignment } = event as Extract<Stamped, { type: "ROOM.LOADED" }>
+      assertEvent(event, "ROOM.LOADED")
+      const { assignment } = event
       return { gateway: assignment!.gateway, region: assignment!.region, avoid: null, renewedAt: event.at, touchedAt: event.at }
     }),
     placeOnGateway: assign(({ event }) => {
-      const done = event as Extract<Stamped, { type: "BALANCER.DONE" }>
-      return { gateway: done.gateway, region: done.region, avoid: null, renewedAt: event.at, touchedAt: event.at, placedAt: event.at }
+      assertEvent(event, "BALANCER.DONE")
+      return { gateway: event.gateway, region: event.region, avoid: null, renewedAt: event.at, touchedAt: event.at, placedAt: event.at }
     }),
     avoidGateway: assign({ avoid: ({ context }) => context.gateway }),
     // The operator's choice of gateway; the room keeps its region and its users.
     moveToGateway: assign(({ event }) => {
-      const gateway = (event as Extract<Stamped, { type: "REASSIGN.REQUESTED" }>).gateway!
+      assertEvent(event, "REASSIGN.REQUESTED")
+      const gateway = event.gateway!
       return { gateway, avoid: null, renewedAt: event.at, touchedAt: event.at }
     }),
-    // (the initial state is entered before any event carries a time)
-    markEntered: assign({ since: ({ event }) => (event as Partial<Stamped>).at ?? 0 }),
+    markEntered: assign({ since: ({ event }) => timeOf(event) }),
     forgetGateway: assign(({ context }) => forgotten(context, defaultExpectedBound))
   },
   guards: {
     isEmpty: ({ context }) => context.sessions.length === 0,
-    isLastSession: ({ context, event }) =>
-      context.sessions.length === 1 && context.sessions[0] === (event as Carrying<"session">).session,
-    isKnownSession: ({ context, event }) => context.sessions.includes((event as Carrying<"session">).session),
-    isRoomGateway: ({ context, event }) => (event as Carrying<"gateway">).gateway === context.gateway,
-    namesNoGateway: ({ event }) => (event as Extract<Stamped, { type: "REASSIGN.REQUESTED" }>).gateway === undefined,
-    namesOtherGateway: ({ context, event }) => {
-      const gateway = (event as Extract<Stamped, { type: "REASSIGN.REQUESTED" }>).gateway
-      return gateway !== undefined && gateway !== context.gateway
+    isLastSession: ({ context, event }) => {
+      assertEvent(event, "SESSION.LEFT")
+      return context.sessions.length === 1 && context.sessions[0] === event.session
     },
-    hasAssignment: ({ event }) => (event as Extract<Stamped, { type: "ROOM.LOADED" }>).assignment !== null,
-    bringsSessions: ({ event }) => (event as Carrying<"sessions">).sessions.length > 0,
+    isKnownSession: ({ context, event }) => {
+      assertEvent(event, membershipEvents)
+      return context.sessions.includes(event.session)
+    },
+    isRoomGateway: ({ context, event }) => {
+      assertEvent(event, "GATEWAY.DOWN")
+      return event.gateway === context.gateway
+    },
+    namesNoGateway: ({ event }) => {
+      assertEvent(event, "REASSIGN.REQUESTED")
+      return event.gateway === undefined
+    },
+    namesOtherGateway: ({ context, event }) => {
+      assertEvent(event, "REASSIGN.REQUESTED")
+      return event.gateway !== undefined && event.gateway !== context.gateway
+    },
+    hasAssignment: ({ event }) => {
+      assertEvent(event, "ROOM.LOADED")
+      return event.assignment !== null
+    },
+    bringsSessions: ({ event }) => {
+      assertEvent(event, recountEvents)
+      return event.sessions.length > 0
+    },
     // The room had users and the sessions table has none left: the last one left unnoticed.
-    emptiedUnnoticed: ({ context, event }) => context.sessions.length > 0 && (event as Carrying<"sessions">).sessions.length === 0,
-    // A request renews an unused reservation, and touches the informational
-    // `last_used_at`, at most every quarter of the reservation's TTL: each is a write.
-    renewalDue: ({ context, event }) => event.at - context.renewedAt >= defaultDelays.assignmentTtl / 4,
-    touchDue: ({ context, event }) => event.at - context.touchedAt >= defaultDelays.assignmentTtl / 4
+    emptiedUnnoticed: ({ context, event }) => {
+      assertEvent(event, recountEvents)
+      return context.sessions.length > 0 && event.sessions.length === 0
+    },
+    ...pacedWrites(defaultDelays.assignmentTtl)
   },
   delays: defaultDelays
 }).createMachine({
@@ -213,18 +287,14 @@ export const roomMachine = setup({
         "ROOM.LOADED": [
           // assigned before this service (gxydb-api's table) or by an older version: keep it
           { guard: "hasAssignment", target: "assigned", actions: ["restoreAssignment", "syncSessions", "recordAssignment"] },
-          { guard: "bringsSessions", target: "assigned", actions: ["adoptSessionsGateway", "syncSessions", "recordAssignment"] },
-          { actions: "syncSessions" }
+          ...recountIdle
         ],
         "SERVER.REQUESTED": { target: "assigning", actions: "rememberCountry" },
         "SESSION.JOINED": { target: "assigned", actions: ["adoptSessionGateway", "addSession", "recordAssignment"] },
         "SESSION.UPDATED": { target: "assigned", actions: ["adoptSessionGateway", "addSession", "recordAssignment"] },
         // users of a room whose gateway died while no other was available still leave
         "SESSION.LEFT": { guard: "isKnownSession", actions: "removeSession" },
-        "SESSIONS.SYNCED": [
-          { guard: "bringsSessions", target: "assigned", actions: ["adoptSessionsGateway", "syncSessions", "recordAssignment"] },
-          { actions: "syncSessions" }
-        ]
+        "SESSIONS.SYNCED": recountIdle
       }
     },
     assigning: {
@@ -237,11 +307,7 @@ export const roomMachine = setup({
         },
         "BALANCER.FAILED": {
           target: "idle",
-          actions: [
-            { type: "releaseAssignment", params: { reason: "no gateway available" } },
-            { type: "log", params: { level: "warn", message: "No gateway available for room" } },
-            "forgetGateway"
-          ]
+          actions: letGo.unplaced
         },
         // stored mid-assignment (by an older version, or a crash): ask the balancer again
         "ROOM.LOADED": { target: "assigning", reenter: true, actions: "syncSessions" }
@@ -254,22 +320,12 @@ export const roomMachine = setup({
         assignmentTtl: {
           guard: "isEmpty",
           target: "idle",
-          actions: [
-            { type: "releaseAssignment", params: { reason: "reservation unused" } },
-            { type: "log", params: { level: "info", message: "Released room assignment", reason: "reservation unused" } },
-            "forgetGateway"
-          ]
+          actions: letGo.unused
         }
       },
       on: {
-        "ROOM.LOADED": [
-          { guard: "emptiedUnnoticed", target: "draining", actions: ["syncSessions", "recordAssignment"] },
-          { actions: ["syncSessions", "recordAssignment"] }
-        ],
-        "SESSIONS.SYNCED": [
-          { guard: "emptiedUnnoticed", target: "draining", actions: ["syncSessions", "recordAssignment"] },
-          { actions: ["syncSessions", "recordAssignment"] }
-        ],
+        "ROOM.LOADED": recountAssigned,
+        "SESSIONS.SYNCED": recountAssigned,
         "SERVER.REQUESTED": [
           // While nobody has joined, requests renew the reservation (restarting its TTL).
           { guard: and(["isEmpty", "renewalDue"]), target: "assigned", reenter: true, actions: ["markRenewed", "touchAssignment"] },
@@ -301,11 +357,7 @@ export const roomMachine = setup({
         "RELEASE.REQUESTED": {
           guard: "isEmpty",
           target: "idle",
-          actions: [
-            { type: "releaseAssignment", params: { reason: "released by admin" } },
-            { type: "log", params: { level: "info", message: "Released room assignment", reason: "released by admin" } },
-            "forgetGateway"
-          ]
+          actions: letGo.byAdmin
         },
         "REASSIGN.REQUESTED": [
           // where the balancer chooses, as a failover: avoiding its gateway, keeping its region and its users
@@ -329,37 +381,25 @@ export const roomMachine = setup({
       after: {
         drainGrace: {
           target: "idle",
-          actions: [
-            { type: "releaseAssignment", params: { reason: "drain grace elapsed" } },
-            { type: "log", params: { level: "info", message: "Cleaned up room assignment", reason: "drain grace elapsed" } },
-            "forgetGateway"
-          ]
+          actions: letGo.drained
         }
       },
       on: {
-        "ROOM.LOADED": { guard: "bringsSessions", target: "assigned", actions: ["adoptSessionsGateway", "syncSessions", "recordAssignment"] },
-        "SESSIONS.SYNCED": { guard: "bringsSessions", target: "assigned", actions: ["adoptSessionsGateway", "syncSessions", "recordAssignment"] },
+        "ROOM.LOADED": adoptFound,
+        "SESSIONS.SYNCED": adoptFound,
         // A reconnect within the grace keeps its gateway.
         "SERVER.REQUESTED": { target: "assigned", actions: ["markRenewed", "touchAssignment"] },
         "SESSION.JOINED": { target: "assigned", actions: ["adoptSessionGateway", "addSession", "recordAssignment"] },
         "SESSION.UPDATED": { target: "assigned", actions: ["adoptSessionGateway", "addSession", "recordAssignment"] },
         "RELEASE.REQUESTED": {
           target: "idle",
-          actions: [
-            { type: "releaseAssignment", params: { reason: "released by admin" } },
-            { type: "log", params: { level: "info", message: "Released room assignment", reason: "released by admin" } },
-            "forgetGateway"
-          ]
+          actions: letGo.byAdmin
         },
         // Nobody is on it: free the room instead of sending a reconnect to a dead gateway.
         "GATEWAY.DOWN": {
           guard: "isRoomGateway",
           target: "idle",
-          actions: [
-            { type: "releaseAssignment", params: { reason: "gateway down while draining" } },
-            { type: "log", params: { level: "info", message: "Released room assignment", reason: "gateway down while draining" } },
-            "forgetGateway"
-          ]
+          actions: letGo.underDeadGateway
         }
       }
     }

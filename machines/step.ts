@@ -10,6 +10,7 @@ import {
   defaultExpectedBound,
   forgotten,
   type LogLine,
+  pacedWrites,
   type RoomContext,
   type RoomEvent,
   roomMachine,
@@ -83,10 +84,7 @@ export const configuredMachine = (delays: Delays = defaultDelays) =>
   roomMachine.provide({
     delays: { drainGrace: delays.drainGrace, assignmentTtl: delays.assignmentTtl },
     actions: { forgetGateway: assign(({ context }) => forgotten(context, delays.maxServerCapacity ?? defaultExpectedBound)) },
-    guards: {
-      renewalDue: ({ context, event }) => event.at - context.renewedAt >= delays.assignmentTtl / 4,
-      touchDue: ({ context, event }) => event.at - context.touchedAt >= delays.assignmentTtl / 4
-    }
+    guards: pacedWrites(delays.assignmentTtl)
   })
 
 export type ConfiguredMachine = ReturnType<typeof configuredMachine>

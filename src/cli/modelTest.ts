@@ -8,9 +8,9 @@
 // message) are listed as skipped, with why.
 import { parseArgs } from "node:util"
 import mqtt from "mqtt"
-import { lifecyclePaths, type LifecyclePath, type ModelEvent, usersGateway } from "../../machines/paths.ts"
-import type { RoomEvent } from "../../machines/room.machine.ts"
-import { configuredMachine, newSnapshot, type RoomSnapshot, step } from "../../machines/step.ts"
+import { gatewayNames, type Move, movesOf } from "../../machines/pathRun.ts"
+import { kindOf, lifecyclePaths, type LifecyclePath, usersGateway } from "../../machines/paths.ts"
+import { configuredMachine } from "../../machines/step.ts"
 import { parseGoDuration } from "../duration.ts"
 
 const usage = `usage: npm run model-test -- --url http://127.0.0.1:8081 [--drain-grace 1s] [--assignment-ttl 2s]
@@ -83,7 +83,7 @@ const machineOf = async (room: string): Promise<Machine> => {
 /** Why a path cannot run black-box, if it cannot. */
 const unsupported = (path: LifecyclePath): string | undefined => {
   for (const s of path.steps) {
-    const kind = (s.event as { kind?: string }).kind ?? s.event.type
+    const kind = kindOf(s.event)
     if (kind === "SESSION.JOINED(again)") return "a join repeated to the room (only the suite can send one)"
     if (kind === "SESSION.UPDATED(new)") return "a keepalive of a session the room missed (only the suite can make one)"
     if (s.event.type === "SESSIONS.SYNCED") return "a recount after rows changed under the room (suite only)"
@@ -105,33 +105,19 @@ const runPath = async (path: LifecyclePath, index: number) => {
   if (created.status !== 201) throw new Error(`POST /admin/rooms answered ${created.status}: ${JSON.stringify(created.body)}`)
   // the room is resident (loaded, as nothing) before the path starts
   await machineOf(room)
-  const machine = configuredMachine(delays)
-  let expected: RoomSnapshot = newSnapshot(machine, room)
-  const gatewayOf = new Map<string, string>()
-  const real = (g: string) => gatewayOf.get(g) ?? g
+  const gateways = gatewayNames()
   const feeds = new Map<string, { user: string; session: number }>()
   let logged = 0
   let lastAt = 0
   try {
-    for (let i = 0; i < path.steps.length;) {
-      let n = 1
-      while (path.steps[i + n - 1]!.state.value === "assigning" && i + n < path.steps.length) n++
-      const group = path.steps.slice(i, i + n)
-      const event = group[0]!.event as ModelEvent & { kind?: string }
-      const answer = group.find((s) => s.event.type === "BALANCER.FAILED" || s.event.type === "BALANCER.DONE")?.event.type
-      const rows = []
-      for (const s of group) {
-        const stepped = step(machine, expected, s.event as RoomEvent, s.event.at)
-        for (const e of stepped.effects) if (e._tag === "Persist" && e.history !== undefined) rows.push(e.history)
-        expected = stepped.snapshot
-      }
+    for (const move of movesOf(configuredMachine(delays), path, room)) {
+      const event = move.event
       // real time follows the model's: wait as long as it waits between events
       const wait = event.at - lastAt
-      if (event.kind === "SERVER.REQUESTED(later)" || event.type.startsWith("xstate.after")) await sleep(wait + 100)
-      lastAt = group.at(-1)!.event.at
-      await act(room, event, answer, real, feeds)
-      const model = group.at(-1)!.state
-      const label = group.map((s) => (s.event as { kind?: string }).kind ?? s.event.type).join(" + ")
+      if (kindOf(event) === "SERVER.REQUESTED(later)" || event.type.startsWith("xstate.after")) await sleep(wait + 100)
+      lastAt = move.at
+      await act(room, move, gateways.real, feeds)
+      const model = move.state
       let found = await machineOf(room)
       for (let tries = 0; found.state !== model.value && tries < 50; tries++) {
         await sleep(100)
@@ -142,15 +128,14 @@ const runPath = async (path: LifecyclePath, index: number) => {
       if (found.sessions !== model.context.sessions.length) problems.push(`${found.sessions} sessions, expected ${model.context.sessions.length}`)
       if ((found.gateway === null) !== (model.context.gateway === null)) problems.push(`gateway ${found.gateway}, expected ${model.context.gateway === null ? "none" : "one"}`)
       if (model.context.gateway !== null && found.gateway !== null) {
-        if (answer === "BALANCER.DONE" || !gatewayOf.has(model.context.gateway)) gatewayOf.set(model.context.gateway, found.gateway)
-        if (found.gateway !== real(model.context.gateway)) problems.push(`moved to ${found.gateway}`)
+        gateways.learn(move, found.gateway)
+        if (found.gateway !== gateways.real(model.context.gateway)) problems.push(`moved to ${found.gateway}`)
       }
       const appended = found.history.slice(logged).map((h) => `${h.from} -${h.event}-> ${h.to} (${h.sessions})`)
-      const wanted = rows.map((h) => `${h.from} -${h.event}-> ${h.to} (${h.sessions})`)
+      const wanted = move.history.map((h) => `${h.from} -${h.event}-> ${h.to} (${h.sessions})`)
       if (JSON.stringify(appended) !== JSON.stringify(wanted)) problems.push(`history ${JSON.stringify(appended)}, expected ${JSON.stringify(wanted)}`)
       logged = found.history.length
-      if (problems.length > 0) throw new Error(`after ${label}: ${problems.join("; ")}`)
-      i += n
+      if (problems.length > 0) throw new Error(`after ${move.label}: ${problems.join("; ")}`)
     }
   } finally {
     for (const { user, session } of feeds.values()) {
@@ -162,8 +147,7 @@ const runPath = async (path: LifecyclePath, index: number) => {
 
 const act = async (
   room: string,
-  event: ModelEvent & { kind?: string },
-  answer: string | undefined,
+  { event, answer }: Move,
   real: (g: string) => string,
   feeds: Map<string, { user: string; session: number }>
 ) => {

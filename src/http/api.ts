@@ -4,6 +4,7 @@ import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import { roomStates } from "../../machines/room.machine.ts"
 import { AdminAccess, ClientAccess, EventsPassword, Forbidden, GatewayAccess, MetricsAccess, ShidurAccess } from "../auth/access.ts"
+import { GroupEntry, LiveRoom } from "../domain/listing.ts"
 import { GatewayName, OpenStruct, RequestGeo, RoomId, RoomIdParam, RoomIdView, wireExamples } from "../domain/room.ts"
 import { PositiveInt32, StoredJsonObject, StoredName, StoredText } from "../domain/text.ts"
 import { JanusEvents, UserId, UserSessionBody } from "../sessions/wireSchemas.ts"
@@ -65,49 +66,6 @@ export const RoomServerAnswer = Schema.Struct({ janus: Schema.String })
 
 /** A count or an id: a whole number, never Infinity or NaN. */
 const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
-
-const roomFields = {
-  room: RoomIdView,
-  janus: Schema.String,
-  description: Schema.String,
-  num_users: Count,
-  questions: Schema.Boolean,
-  region: Schema.String,
-  extra: Schema.Unknown
-}
-
-export const GroupEntry = Schema.Struct(roomFields)
-
-export const LiveUser = Schema.Struct({
-  id: Schema.String,
-  display: Schema.String,
-  email: Schema.String,
-  group: Schema.String,
-  ip: Schema.String,
-  janus: Schema.String,
-  name: Schema.String,
-  role: Schema.String,
-  system: Schema.String,
-  username: Schema.String,
-  room: RoomIdView,
-  timestamp: Schema.Finite,
-  session: Schema.Finite,
-  handle: Schema.Finite,
-  rfid: Schema.String,
-  textroom_handle: Schema.Finite,
-  camera: Schema.Boolean,
-  question: Schema.Boolean,
-  self_test: Schema.Boolean,
-  sound_test: Schema.Boolean,
-  extra: Schema.Unknown,
-  mic: Schema.Boolean,
-  screen: Schema.Boolean,
-  country: Schema.String,
-  /** When the session started, epoch milliseconds. */
-  joined: Schema.Finite
-})
-
-export const LiveRoom = Schema.Struct({ ...roomFields, users: Schema.Array(LiveUser) })
 
 const roomParam = { room: RoomIdParam }
 

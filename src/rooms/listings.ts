@@ -7,56 +7,9 @@ import { type CatalogRow, CatalogStore } from "../db/catalogStore.ts"
 import { RoomStore } from "../db/roomStore.ts"
 import { type LiveSessionRow, SessionStore } from "../db/sessionStore.ts"
 import type { DatabaseUnavailable } from "../domain/errors.ts"
+import type { GroupEntry, LiveRoom, LiveUser } from "../domain/listing.ts"
 import { type RoomId, roomIdOut } from "../domain/room.ts"
 import { RoomCatalog } from "./catalog.ts"
-
-type RoomIdOut = number | string
-
-/** A room as /groups lists it (gxydb-api's V1Room without users). */
-export interface GroupEntry {
-  readonly room: RoomIdOut
-  readonly janus: string
-  readonly description: string
-  readonly num_users: number
-  readonly questions: boolean
-  readonly region: string
-  readonly extra: unknown
-}
-
-/** A user in a listing: gxydb-api's 21 fields with what the client last sent, plus ours (mic, screen, country, joined). */
-export interface LiveUser {
-  readonly id: string
-  readonly display: string
-  readonly email: string
-  readonly group: string
-  readonly ip: string
-  readonly janus: string
-  readonly name: string
-  readonly role: string
-  readonly system: string
-  readonly username: string
-  readonly room: RoomIdOut
-  /** As the client sent it; its last keepalive (epoch ms) when it sent none. */
-  readonly timestamp: number
-  readonly session: number
-  readonly handle: number
-  readonly rfid: string
-  readonly textroom_handle: number
-  readonly camera: boolean
-  readonly question: boolean
-  readonly self_test: boolean
-  readonly sound_test: boolean
-  readonly extra: unknown
-  readonly mic: boolean
-  readonly screen: boolean
-  readonly country: string
-  /** When the session started, epoch ms. */
-  readonly joined: number
-}
-
-export interface LiveRoom extends GroupEntry {
-  readonly users: ReadonlyArray<LiveUser>
-}
 
 /**
  * How stale /rooms may be. The listing is one query over every live session,

@@ -7,9 +7,9 @@
 // pure interpreter's) and its pending deadline.
 import { assert, describe, it, layer } from "@effect/vitest"
 import { Duration, Effect, Layer, Schedule } from "effect"
-import type { RoomEvent } from "../../machines/room.machine.ts"
-import { type LifecyclePath, lifecyclePaths, type ModelEvent } from "../../machines/paths.ts"
-import { configuredMachine, type HistoryRow, newSnapshot, nextTimer, type RoomSnapshot, step } from "../../machines/step.ts"
+import { gatewayNames, type Move, movesOf } from "../../machines/pathRun.ts"
+import { type LifecyclePath, lifecyclePaths } from "../../machines/paths.ts"
+import { configuredMachine, nextTimer, type RoomSnapshot } from "../../machines/step.ts"
 import { Rooms } from "../../src/rooms/roomClient.ts"
 import { backend, freshDatabase } from "../support/database.ts"
 import { assignmentOf, query, RoomClock, roomsOn, transitionsOf } from "../support/rooms.ts"
@@ -35,8 +35,6 @@ const setGateways = (enabled: boolean) => query(`UPDATE gateways SET enabled = $
 const withoutGateways = <A, E, R>(action: Effect.Effect<A, E, R>) =>
   Effect.acquireUseRelease(setGateways(false), () => action, () => Effect.orDie(setGateways(true)))
 
-const isAnswer = (e: ModelEvent | undefined) => e?.type === "BALANCER.DONE" || e?.type === "BALANCER.FAILED"
-
 const runPath = (path: LifecyclePath) =>
   Effect.gen(function*() {
     const rooms = yield* Rooms
@@ -46,10 +44,9 @@ const runPath = (path: LifecyclePath) =>
     // the room is resident (loaded, as nothing) before the path starts
     yield* rooms.status(room)
     const users = new Map<string, string>() // model session → real session id
-    const gatewayOf = new Map<string, string>() // model gateway → real gateway
-    const real = (gateway: string) => gatewayOf.get(gateway) ?? gateway
+    const gateways = gatewayNames() // model gateway → real gateway
+    const real = gateways.real
     const user = (session: string) => `${room}-${session}`
-    let expected: RoomSnapshot = newSnapshot(machine, room)
     let logged = 0
 
     // The sessions table made to hold exactly `sessions` (model ids), without telling the room.
@@ -79,11 +76,11 @@ const runPath = (path: LifecyclePath) =>
         return yield* rooms.reload(room)
       })
 
-    // The real action for the event, and for an assignment the balancer's answer with it.
-    const act = (event: ModelEvent, after: ReadonlyArray<ModelEvent>) =>
+    // The real action for the move's event, and for an assignment the balancer's answer with it.
+    const act = (move: Move) =>
       Effect.gen(function*() {
-        const answer = after.find((e) => isAnswer(e))
-        const balance = <A, E, R>(action: Effect.Effect<A, E, R>) => (answer?.type === "BALANCER.FAILED" ? withoutGateways(action) : action)
+        const event = move.event
+        const balance = <A, E, R>(action: Effect.Effect<A, E, R>) => (move.answer === "BALANCER.FAILED" ? withoutGateways(action) : action)
         switch (event.type) {
           case "SERVER.REQUESTED":
             return yield* balance(Effect.result(rooms.requestServer(room, event.country)))
@@ -126,45 +123,29 @@ const runPath = (path: LifecyclePath) =>
           default:
             // a timer: the clock is at its deadline; the room's own timer fires it
             return yield* rooms.status(room).pipe(
-              Effect.flatMap((s) => (s.seq === expected.seq ? Effect.succeed(s) : Effect.fail(s))),
+              Effect.flatMap((s) => (s.seq === move.snapshot.seq ? Effect.succeed(s) : Effect.fail(s))),
               Effect.retry({ schedule: Schedule.spaced(Duration.millis(10)), times: 300 })
             )
         }
       })
 
-    const steps = path.steps
-    for (let i = 0; i < steps.length;) {
-      // A step into `assigning` happens with the balancer's answer, in one commit.
-      let n = 1
-      while (steps[i + n - 1]!.state.value === "assigning" && i + n < steps.length) n++
-      const group = steps.slice(i, i + n)
-      const label = `after ${group.map((s) => (s.event as { kind?: string }).kind ?? s.event.type).join(" + ")}`
-      const loadedMidAssignment = group.length === 3 && group[1]!.event.type === "ROOM.LOADED"
-      const rows: Array<HistoryRow> = []
-      let beforeAnswer = expected
-      for (const [k, s] of group.entries()) {
-        const stepped = step(machine, expected, s.event as RoomEvent, t0 + s.event.at)
-        if (k === 0) beforeAnswer = stepped.snapshot
-        // a room stored mid-assignment has no row for the step that started it
-        for (const e of stepped.effects) if (e._tag === "Persist" && e.history !== undefined && !(loadedMidAssignment && k === 0)) rows.push(e.history)
-        expected = stepped.snapshot
-      }
-      // the real room takes the whole group at the time of its last event
-      yield* clock.setTime(t0 + group.at(-1)!.event.at)
-      if (loadedMidAssignment) {
-        yield* (group[2]!.event.type === "BALANCER.FAILED" ? withoutGateways(interrupted(beforeAnswer)) : interrupted(beforeAnswer))
+    for (const move of movesOf(machine, path, room, t0)) {
+      const label = `after ${move.label}`
+      // the real room takes the whole move at the time of its last event
+      yield* clock.setTime(move.at)
+      if (move.storedMidAssignment) {
+        yield* (move.answer === "BALANCER.FAILED" ? withoutGateways(interrupted(move.assigning)) : interrupted(move.assigning))
       } else {
-        yield* act(group[0]!.event, group.slice(1).map((s) => s.event))
+        yield* act(move)
       }
-      const model = group.at(-1)!.state
+      const model = move.state
       const status = yield* rooms.status(room)
       assert.strictEqual(status.state, model.value, label)
       assert.strictEqual(status.sessions, model.context.sessions.length, `${label}: sessions`)
       assert.strictEqual(status.gateway === null, model.context.gateway === null, `${label}: gateway`)
       if (model.context.gateway !== null) {
         // the balancer chose for real: its choice stands for the model's
-        const answered = group.some((s) => s.event.type === "BALANCER.DONE")
-        if (answered || !gatewayOf.has(model.context.gateway)) gatewayOf.set(model.context.gateway, status.gateway!)
+        gateways.learn(move, status.gateway!)
         assert.strictEqual(status.gateway, real(model.context.gateway), `${label}: the same gateway`)
       }
       const assignment = yield* assignmentOf(room)
@@ -175,11 +156,10 @@ const runPath = (path: LifecyclePath) =>
       }
       const history = yield* transitionsOf(room)
       const appended = history.slice(logged).map((t) => ({ from: t.from_state, event: t.event, to: t.to_state, sessions: t.sessions }))
-      assert.deepStrictEqual(appended, rows.map((r) => ({ from: r.from, event: r.event, to: r.to, sessions: r.sessions })), `${label}: history rows`)
+      assert.deepStrictEqual(appended, move.history.map((r) => ({ from: r.from, event: r.event, to: r.to, sessions: r.sessions })), `${label}: history rows`)
       logged = history.length
-      const timer = nextTimer(expected)
+      const timer = nextTimer(move.snapshot)
       assert.strictEqual(status.deadline, timer === undefined ? null : timer.at, `${label}: pending deadline`)
-      i += n
     }
   })
 
