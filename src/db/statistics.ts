@@ -13,6 +13,7 @@ import { Context, Duration, Effect, Layer } from "effect"
 import { Singleton } from "effect/cluster"
 import { SqlClient } from "effect/sql"
 import type { DatabaseUnavailable } from "../domain/errors.ts"
+import { DatabaseInfo } from "./database.ts"
 import { unavailable } from "./failure.ts"
 import { repeatedSweep } from "./outage.ts"
 
@@ -24,10 +25,12 @@ export class PlannerStatistics extends Context.Service<PlannerStatistics, {
 }>()("room-orchestrator/PlannerStatistics") {
   static readonly layer = Layer.effect(PlannerStatistics, Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    const { mode } = yield* DatabaseInfo
 
     const stale = Effect.gen(function*() {
-      // counts still held by this connection (the embedded database's only one) are published first
-      yield* sql`SELECT pg_stat_force_next_flush()`
+      // The embedded database's one connection publishes its counts only when asked (real
+      // Postgres connections publish theirs within seconds by themselves).
+      if (mode === "embedded") yield* sql`SELECT pg_stat_force_next_flush()`
       const rows = yield* sql<{ name: string }>`
         SELECT s.relname AS name
         FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
