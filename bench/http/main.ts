@@ -25,6 +25,9 @@ const sizes: Sizes = quick
 const onlyIndex = process.argv.indexOf("--only")
 const only = onlyIndex > 0 ? process.argv[onlyIndex + 1] : undefined
 
+// --burst-once: the burst at its size only, not also at twice it.
+const burstOnce = process.argv.includes("--burst-once")
+
 // The class-start burst: quick is a tenth of it.
 const burst: Burst = quick
   ? { rooms: 50, users: 1_600, joinSeconds: 10, seconds: 25 }
@@ -91,7 +94,7 @@ const main = async () => {
       rows.push(await measure(scenario, "baseline", baseline, meters.baseline))
     }
     // the burst at its size, and (unless quick) at twice it, each against the service and the baseline
-    const bursts: ReadonlyArray<readonly [string, Burst]> = quick ? [["×1", burst]] : [["×1", burst], ["×2", { ...burst, users: burst.users * 2 }]]
+    const bursts: ReadonlyArray<readonly [string, Burst]> = quick || burstOnce ? [["×1", burst]] : [["×1", burst], ["×2", { ...burst, users: burst.users * 2 }]]
     for (const [size, b] of only === undefined || only === "class-start burst" ? bursts : []) {
       for (const [target, running] of [["service", service], ["baseline", baseline]] as const) {
         const before = meters[target].read()
