@@ -4,9 +4,7 @@
 // schemas, and the listing (src/rooms/listings.ts) builds their types.
 import { Schema } from "effect"
 import { RoomIdView } from "./room.ts"
-
-/** A count: a whole number, never Infinity or NaN. */
-const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+import { Count } from "./text.ts"
 
 const roomFields = {
   room: RoomIdView,

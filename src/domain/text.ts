@@ -52,5 +52,8 @@ export const StoredJsonObject = Schema.Record(Schema.String, Schema.Unknown).che
   Schema.makeFilter((o: Readonly<Record<string, unknown>>) => jsonProblem(o, "", 0) ?? true)
 ).annotate({ description: "A JSON object; its keys and strings without NUL characters or lone surrogates" })
 
+/** A count: a whole number, never negative, Infinity or NaN. */
+export const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+
 /** An integer an INTEGER column holds (1 … 2^31 − 1). */
 export const PositiveInt32 = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1), Schema.isLessThanOrEqualTo(2_147_483_647))

@@ -6,6 +6,7 @@ import { HttpApi, HttpApiEndpoint } from "effect/http-api"
 import { roomStates } from "../../machines/room.machine.ts"
 import { GatewayName, RoomIdParam, RoomIdView, wireExamples } from "../domain/room.ts"
 import { memberFields } from "../domain/member.ts"
+import { Count } from "../domain/text.ts"
 import { UserId } from "../sessions/wireSchemas.ts"
 import { BadRequest, Conflict, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType } from "../domain/wireErrors.ts"
 import { doc } from "./openapi.ts"
@@ -15,7 +16,6 @@ import { countParam, CursorParam, RowIdParam } from "./params.ts"
 export const maxAdminPage = 1000
 export const defaultAdminPage = 100
 
-const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 const Timestamp = Schema.String.annotate({ description: "ISO 8601", examples: ["2026-11-22T17:24:52.110Z"] })
 
 export const SessionView = Schema.Struct({

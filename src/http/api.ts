@@ -6,7 +6,7 @@ import { roomStates } from "../../machines/room.machine.ts"
 import { AdminAccess, ClientAccess, EventsPassword, Forbidden, GatewayAccess, MetricsAccess, ShidurAccess } from "../auth/access.ts"
 import { GroupEntry, LiveRoom } from "../domain/listing.ts"
 import { GatewayName, OpenStruct, RequestGeo, RoomId, RoomIdParam, RoomIdView, wireExamples } from "../domain/room.ts"
-import { PositiveInt32, StoredJsonObject, StoredName, StoredText } from "../domain/text.ts"
+import { Count, PositiveInt32, StoredJsonObject, StoredName, StoredText } from "../domain/text.ts"
 import { JanusEvents, UserId, UserSessionBody } from "../sessions/wireSchemas.ts"
 import { BadRequest, Conflict, NotFound, PayloadTooLarge, ServerError, ServiceUnavailable, UnsupportedMediaType } from "../domain/wireErrors.ts"
 import { closeSession, listAssignments, listSessions, reassignRoom, releaseAssignment } from "./adminApi.ts"
@@ -63,9 +63,6 @@ export const RoomServerRequest = OpenStruct({
 )
 
 export const RoomServerAnswer = Schema.Struct({ janus: Schema.String })
-
-/** A count or an id: a whole number, never Infinity or NaN. */
-const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 
 const roomParam = { room: RoomIdParam }
 

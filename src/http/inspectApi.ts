@@ -7,15 +7,12 @@ import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "effect/http-api"
 import { roomStates } from "../../machines/room.machine.ts"
 import { AdminAccess } from "../auth/access.ts"
 import { GatewayName } from "../domain/room.ts"
-import { StoredText } from "../domain/text.ts"
+import { Count, StoredText } from "../domain/text.ts"
 import { BadRequest, NotFound, ServiceUnavailable } from "../domain/wireErrors.ts"
 import { countParam, CursorParam, patterned } from "./params.ts"
 
 /** A room id as it appears on the wire: a number, or a string id. */
 export const RoomIdOut = Schema.Union([Schema.Int, Schema.String])
-
-/** A count or sequence number: a whole number, never Infinity or NaN. */
-const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 
 /** A room id in a query: 1–64 characters of `[A-Za-z0-9_.:-]`. */
 const RoomIdParam = patterned(/^[A-Za-z0-9_.:-]{1,64}$/, "must be a room id (1–64 letters, digits or _ . : -)").annotate({ examples: ["2171"] })
