@@ -7,7 +7,7 @@ import { HttpRouter } from "effect/http"
 import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
 import { authLayer } from "./auth/authenticator.ts"
 import { accessLayer, protectRoutes } from "./auth/http.ts"
-import { Config, type Settings } from "./config.ts"
+import { AppConfig, type Settings } from "./config.ts"
 import { CatalogStore } from "./db/catalogStore.ts"
 import { Database } from "./db/database.ts"
 import { roomRequestFields } from "./domain/room.ts"
@@ -103,7 +103,7 @@ export const serviceLayer = (
     Layer.provide(servicesLayer(storageLayer(options.database ?? Database))),
     // Listening before anything else starts: /health answers while the database is awaited.
     Layer.provideMerge(listeningServer(settings, settings.listen)),
-    Layer.provide(Config.layer(settings)),
+    Layer.provide(AppConfig.layer(settings)),
     Layer.provide(Layer.succeed(CurrentMetrics, makeFamilies({ gateways: settings.availableJanusServers, clientFields }))),
     Layer.provide(options.logger ?? loggingLayer(settings.logFormat, settings.logLevel)),
     Layer.provide(tracingLayer(settings))

@@ -614,9 +614,9 @@ export const runnerListenHost = (s: Settings): string | undefined =>
   s.clusterRunnerAddress === undefined ? undefined : s.clusterListenAddress?.host ?? s.clusterRunnerAddress.host
 
 /** The decoded settings, as a service. */
-export class Config extends Context.Service<Config, Settings>()("room-orchestrator/Config") {
+export class AppConfig extends Context.Service<AppConfig, Settings>()("room-orchestrator/AppConfig") {
   static readonly layerFrom = (env: Readonly<Record<string, string | undefined>>) =>
-    Layer.effect(Config, Effect.fromResult(decodeSettings(env)))
+    Layer.effect(AppConfig, Effect.fromResult(decodeSettings(env)))
 
-  static readonly layer = (settings: Settings) => Layer.succeed(Config, settings)
+  static readonly layer = (settings: Settings) => Layer.succeed(AppConfig, settings)
 }

@@ -3,7 +3,7 @@
 // machine clients, Basic `<gateway>:<events password>` for gateways posting
 // events. With authentication off every caller is `anonymous`.
 import { Clock, Context, Effect, Layer, Result, Schema } from "effect"
-import { authMode, checkExposure, Config, isLoopback } from "../config.ts"
+import { authMode, checkExposure, AppConfig, isLoopback } from "../config.ts"
 import type { DatabaseUnavailable } from "../domain/errors.ts"
 import { countLogin } from "../metrics/events.ts"
 import { LoginThrottle } from "./loginThrottle.ts"
@@ -70,7 +70,7 @@ export interface AuthenticatorShape {
 
 export class Authenticator extends Context.Service<Authenticator, AuthenticatorShape>()("room-orchestrator/Authenticator") {
   static readonly layer = Layer.effect(Authenticator, Effect.gen(function*() {
-    const config = yield* Config
+    const config = yield* AppConfig
     const tokens = yield* Tokens
     const passwords = yield* Passwords
     const mode = authMode(config)

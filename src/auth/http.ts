@@ -5,7 +5,7 @@
 import { Effect, Exit, Layer } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { ServiceUnavailable } from "../domain/wireErrors.ts"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import { AdminAccess, ClientAccess, Forbidden, GatewayAccess, MetricsAccess, ShidurAccess, TooManyRequestsError, UnauthorizedError } from "./access.ts"
 import { Authenticator } from "./authenticator.ts"
 import { type Access, CurrentPrincipal, type Principal } from "./principal.ts"
@@ -56,7 +56,7 @@ export const GatewayAccessLayer = Layer.effect(GatewayAccess, Effect.map(guard("
 
 // Open unless METRICS_AUTH=true, like /metrics.
 export const MetricsAccessLayer = Layer.effect(MetricsAccess, Effect.gen(function*() {
-  if (!(yield* Config).metricsAuth) {
+  if (!(yield* AppConfig).metricsAuth) {
     const open = <A, E, R>(httpEffect: Effect.Effect<A, E, R>) => httpEffect
     return { bearer: open, basic: open }
   }

@@ -4,7 +4,7 @@
 import bcrypt from "bcryptjs"
 import { Context, Effect, Layer } from "effect"
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import { GatewayStore } from "../db/gatewayStore.ts"
 import type { DatabaseUnavailable } from "../domain/errors.ts"
 
@@ -25,7 +25,7 @@ export class Passwords extends Context.Service<Passwords, {
   readonly isServicePassword: (password: string) => boolean
 }>()("room-orchestrator/Passwords") {
   static readonly layer = Layer.effect(Passwords, Effect.gen(function*() {
-    const config = yield* Config
+    const config = yield* AppConfig
     const store = yield* GatewayStore
     // A bcrypt check costs ~100 ms of CPU and a gateway posts every event:
     // a password once verified is remembered (as a keyed digest, never in

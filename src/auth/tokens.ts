@@ -4,7 +4,7 @@
 // audience are checked; roles come from `realm_access.roles` as in gxydb-api.
 import { Context, Duration, Effect, Layer, Schema } from "effect"
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTVerifyGetKey } from "jose"
-import { Config, type Settings } from "../config.ts"
+import { AppConfig, type Settings } from "../config.ts"
 import type { Principal } from "./principal.ts"
 
 /** The token is missing, malformed, expired, or not signed by whom we trust. */
@@ -97,7 +97,7 @@ export interface TokensShape {
 
 export class Tokens extends Context.Service<Tokens, TokensShape>()("room-orchestrator/Tokens") {
   static readonly layer = Layer.effect(Tokens, Effect.gen(function*() {
-    return makeTokens(yield* Config)
+    return makeTokens(yield* AppConfig)
   }))
 }
 

@@ -2,12 +2,12 @@
 // logs as configured, one clear line and a non-zero exit on failure.
 import { NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer, Result } from "effect"
-import { Config, settingsFromEnvironment } from "../config.ts"
+import { AppConfig, settingsFromEnvironment } from "../config.ts"
 import { type Database, databaseLayer } from "../db/database.ts"
 import { loggingLayer } from "../logging.ts"
 import { messageOf } from "../service.ts"
 
-export const runTool = <A, E>(program: Effect.Effect<A, E, Layer.Success<typeof Database> | Config>) => {
+export const runTool = <A, E>(program: Effect.Effect<A, E, Layer.Success<typeof Database> | AppConfig>) => {
   const decoded = settingsFromEnvironment()
   if (Result.isFailure(decoded)) {
     console.error(decoded.failure.message)
@@ -17,7 +17,7 @@ export const runTool = <A, E>(program: Effect.Effect<A, E, Layer.Success<typeof 
   program.pipe(
     // a tool fails at once on a database that does not answer, with one line
     Effect.provide(databaseLayer({ wait: false })),
-    Effect.provide(Config.layer(settings)),
+    Effect.provide(AppConfig.layer(settings)),
     Effect.catchCause((cause) =>
       Effect.andThen(Effect.logError(messageOf(cause)), Effect.sync(() => process.exit(1)))),
     Effect.provide(loggingLayer(settings.logFormat, settings.logLevel)),

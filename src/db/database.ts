@@ -5,7 +5,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { Cause, Context, Duration, Effect, Exit, Layer, Option, Redacted, Schema, Scope } from "effect"
 import { SqlClient } from "effect/sql"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import { StartingUp } from "../startingUp.ts"
 import { reconnectDelay } from "../reconnect.ts"
 import { openEmbeddedDatabase } from "./embedded.ts"
@@ -112,7 +112,7 @@ export const embeddedLayer = (dataDir: string) =>
 /** The database the settings name; `wait`: a Postgres that does not answer yet is waited for (the service) or fails at once (the tools). */
 export const databaseLayer = (options: { readonly wait: boolean }) =>
   Layer.unwrap(Effect.gen(function*() {
-    const config = yield* Config
+    const config = yield* AppConfig
     return config.databaseUrl === undefined ? embeddedLayer(config.dataDir) : postgresLayer(config.databaseUrl, 10, options.wait)
   }))
 

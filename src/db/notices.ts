@@ -9,7 +9,7 @@
 // and no connection is held for listening.
 import { PgClient } from "@effect/sql-pg"
 import { Context, Duration, Effect, Layer, Option, PubSub, Schedule, Schema, type Scope, Stream } from "effect"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import { unavailable } from "./failure.ts"
 import { Outage } from "./outage.ts"
 
@@ -31,7 +31,7 @@ export class Notices extends Context.Service<Notices, {
   readonly subscribe: Effect.Effect<Stream.Stream<Notice>, never, Scope.Scope>
 }>()("room-orchestrator/Notices") {
   static readonly layer = Layer.effect(Notices, Effect.gen(function*() {
-    const config = yield* Config
+    const config = yield* AppConfig
     const heard = yield* Effect.acquireRelease(PubSub.unbounded<Notice>(), PubSub.shutdown)
     const subscribe = Effect.map(PubSub.subscribe(heard), Stream.fromSubscription)
     if (config.clusterRunnerAddress === undefined) return { shared: false, send: () => Effect.void, subscribe }

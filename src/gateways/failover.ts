@@ -6,7 +6,7 @@
 // moves rooms is traced.
 import { Duration, Effect } from "effect"
 import { Singleton } from "effect/cluster"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import { GatewayStore } from "../db/gatewayStore.ts"
 import { repeatedSweep } from "../db/outage.ts"
 import { countFailovers } from "../metrics/events.ts"
@@ -21,7 +21,7 @@ export const failoverSweepInterval = Duration.millis(500)
 const failureReportInterval = 30_000
 
 export const makeFailover = Effect.gen(function*() {
-  const config = yield* Config
+  const config = yield* AppConfig
   const gateways = yield* GatewayStore
   const rooms = yield* Rooms
   const reported = new Map<string, number>()

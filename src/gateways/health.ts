@@ -4,7 +4,7 @@
 // is the failover sweep's work (failover.ts). Every process hears every
 // status message; the change is logged once, by the one that recorded it.
 import { Context, Effect, Layer } from "effect"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import { GatewayStore } from "../db/gatewayStore.ts"
 import type { DatabaseUnavailable } from "../domain/errors.ts"
 import { formatGoDuration } from "../duration.ts"
@@ -14,7 +14,7 @@ export class GatewayHealth extends Context.Service<GatewayHealth, {
   readonly report: (gateway: string, online: boolean | null) => Effect.Effect<boolean, DatabaseUnavailable>
 }>()("room-orchestrator/GatewayHealth") {
   static readonly layer = Layer.effect(GatewayHealth, Effect.gen(function*() {
-    const config = yield* Config
+    const config = yield* AppConfig
     const gateways = yield* GatewayStore
 
     const report = (gateway: string, online: boolean | null) =>

@@ -5,7 +5,7 @@
 // steps); gateways of AVAILABLE_JANUS_SERVERS that are not registered count
 // as the balancer counts them: enabled, default capacity.
 import { Context, Effect, Layer } from "effect"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import { GatewayStore } from "../db/gatewayStore.ts"
 import type { DatabaseUnavailable } from "../domain/errors.ts"
 
@@ -37,7 +37,7 @@ export class GatewayLoads extends Context.Service<GatewayLoads, {
   readonly current: Effect.Effect<ReadonlyArray<GatewayLoadView>, DatabaseUnavailable>
 }>()("room-orchestrator/GatewayLoads") {
   static readonly layer = Layer.effect(GatewayLoads, Effect.gen(function*() {
-    const config = yield* Config
+    const config = yield* AppConfig
     const store = yield* GatewayStore
 
     const current = Effect.gen(function*() {

@@ -7,7 +7,7 @@ import { Effect, Layer } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { auditChange } from "../auth/audit.ts"
 import { hashPassword } from "../auth/passwords.ts"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import type { CatalogRow, RoomWriteProblem } from "../db/catalogStore.ts"
 import { AdminStore, type AssignmentRow, type SessionRow } from "../db/adminStore.ts"
 import { type GatewayListing, type GatewayRow, GatewayStore } from "../db/gatewayStore.ts"
@@ -32,7 +32,7 @@ const eventsPasswordHash = (password: string | null | undefined) =>
   password === undefined ? Effect.succeed(undefined) : password === null ? Effect.succeed(null) : hashPassword(password)
 
 export const AdminHandlers = HttpApiBuilder.group(Api, "admin", Effect.fn(function*(handlers) {
-  const config = yield* Config
+  const config = yield* AppConfig
   const gateways = yield* GatewayStore
   const catalog = yield* RoomCatalog
   const rooms = yield* Rooms

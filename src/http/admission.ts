@@ -5,7 +5,7 @@
 // never shed.
 import { Effect } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
-import { type AdmissionClass, Config } from "../config.ts"
+import { type AdmissionClass, AppConfig } from "../config.ts"
 import { CurrentMetrics } from "../metrics/families.ts"
 import { retryAfterSeconds } from "./middleware.ts"
 
@@ -21,7 +21,7 @@ export const admissionClass = (method: string, path: string): AdmissionClass | u
 
 
 export const Admission = HttpRouter.middleware(Effect.gen(function*() {
-  const config = yield* Config
+  const config = yield* AppConfig
   const metrics = yield* CurrentMetrics
   const inFlight: Record<AdmissionClass, number> = { rooms: 0, sessions: 0, reads: 0, admin: 0, other: 0 }
   return (app) =>

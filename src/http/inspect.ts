@@ -4,7 +4,7 @@
 import { Effect, Layer } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { roomMachine } from "../../machines/room.machine.ts"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import { GatewayLoads, gatewayLoadView } from "../gateways/loads.ts"
 import { InspectStore } from "../db/inspectStore.ts"
 import { machineGraph } from "../inspect/machineGraph.ts"
@@ -18,7 +18,7 @@ import { defaultHistory, defaultPage } from "./inspectApi.ts"
 export const InspectHandlers = HttpApiBuilder.group(Api, "inspect", Effect.fn(function*(handlers) {
   const store = yield* InspectStore
   const loads = yield* GatewayLoads
-  const config = yield* Config
+  const config = yield* AppConfig
   const definition = graphView(machineGraph(roomMachine))
 
   return handlers

@@ -6,7 +6,7 @@ import { Duration, Effect, Option } from "effect"
 import type { Sharding } from "effect/cluster"
 import { HttpApiBuilder } from "effect/http-api"
 import { SqlClient } from "effect/sql"
-import type { Config } from "../config.ts"
+import type { AppConfig } from "../config.ts"
 import { DatabaseInfo } from "../db/database.ts"
 import { GatewayLoads, gatewayLoadView } from "../gateways/loads.ts"
 import { Broker } from "../mqtt/broker.ts"
@@ -21,7 +21,7 @@ export const OpsHandlers = HttpApiBuilder.group(Api, "ops", Effect.fn(function*(
   const sql = yield* SqlClient.SqlClient
   const info = yield* DatabaseInfo
   const broker = yield* Broker
-  const share = Effect.provideContext(clusterShare, yield* Effect.context<Config | Sharding.Sharding>())
+  const share = Effect.provideContext(clusterShare, yield* Effect.context<AppConfig | Sharding.Sharding>())
   const loads = yield* GatewayLoads
   const database = sql`SELECT 1`.pipe(
     Effect.timeoutOrElse({ duration: readyTimeout, orElse: () => Effect.fail({ message: "no answer within 2 seconds" }) }),

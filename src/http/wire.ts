@@ -4,7 +4,7 @@
 // are sent with, as gxydb-api reads them. Admin routes stay strict.
 import { Effect, Layer } from "effect"
 import { Headers, HttpRouter, HttpServerRequest } from "effect/http"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 
 /** Client routes whose body is JSON even when sent as text/plain or without a content type. */
 const lenientBody = (method: string, path: string) =>
@@ -25,7 +25,7 @@ export const JsonBodies = HttpRouter.middleware((app) =>
 
 /** CORS for browsers, from CORS_ORIGINS (`*` by default, like gxydb-api). */
 export const Cors = Layer.unwrap(Effect.gen(function*() {
-  const config = yield* Config
+  const config = yield* AppConfig
   return HttpRouter.cors({
     allowedOrigins: config.corsOrigins.includes("*") ? [] : config.corsOrigins,
     allowedMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],

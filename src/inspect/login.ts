@@ -3,7 +3,7 @@
 // (authorization code with PKCE, as a public client); otherwise it asks
 // for a bearer token when the service answers 401. Nothing secret is in it.
 import { Effect } from "effect"
-import { Config, type Settings } from "../config.ts"
+import { AppConfig, type Settings } from "../config.ts"
 import { pageRoutes } from "../http/page.ts"
 
 /** The OIDC client the page logs in as when AUTH_AUDIENCE names none. */
@@ -32,6 +32,6 @@ export const withLogin = (html: string, login: LoginConfig) =>
 /** `GET path` (the HTML with the login settings), `path/app.js` and `path/app.css`, built once. */
 export const loginPage = (path: `/${string}`, dir: string, what: string) =>
   pageRoutes(path, dir, what, Effect.gen(function*() {
-    const login = loginConfig(yield* Config)
+    const login = loginConfig(yield* AppConfig)
     return (html: string) => withLogin(html, login)
   }))

@@ -4,7 +4,7 @@
 import { Duration, Effect, Stream } from "effect"
 import { HttpRouter, type HttpServerRequest, HttpServerResponse } from "effect/http"
 import { fileURLToPath } from "node:url"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import { type CatalogChange, RoomCatalog } from "../rooms/catalog.ts"
 import { type FeedItem, RoomChanges } from "../rooms/changes.ts"
 import { loginPage } from "./login.ts"
@@ -67,7 +67,7 @@ export const InspectPage = loginPage("/inspect", pageDir, "the inspection page")
 export const InspectStream = HttpRouter.use(Effect.fn(function*(router) {
   const changes = yield* RoomChanges
   const catalog = yield* RoomCatalog
-  const config = yield* Config
+  const config = yield* AppConfig
   // Both feeds are subscribed before `ready` is sent.
   const subscribed = Effect.map(
     Effect.all([changes.subscribe, catalog.changes]),

@@ -5,7 +5,7 @@
 // ACCESS_LOG is on. Headers, query strings and bodies are never logged.
 import { Context, Effect } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import { CurrentMetrics } from "./families.ts"
 
 /** The route label of a request no route matched (404, 405, refused before routing). */
@@ -41,7 +41,7 @@ export const requestMetrics = <E, R>(app: Effect.Effect<HttpServerResponse.HttpS
   Effect.withFiber((fiber) => {
     const request = Context.getUnsafe(fiber.context, HttpServerRequest.HttpServerRequest)
     const families = fiber.getRef(CurrentMetrics)
-    const accessLog = Context.getOrUndefined(fiber.context, Config)?.accessLog === true
+    const accessLog = Context.getOrUndefined(fiber.context, AppConfig)?.accessLog === true
     const matched = MatchedRoute.of({ route: undefined })
     const start = process.hrtime.bigint()
     const record = (status: number) => {

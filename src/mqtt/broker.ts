@@ -6,7 +6,7 @@
 // goes to every process.
 import { Context, Effect, Layer, Option, Queue } from "effect"
 import mqtt from "mqtt"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import { firstRetryMillis, maxRetryMillis } from "../reconnect.ts"
 
 export const topics = ["gxydb/events/#", "gxydb/users/#", "janus/+/status"] as const
@@ -31,7 +31,7 @@ export interface BrokerShape {
 /** The broker, when MQTT_URL is set. */
 export class Broker extends Context.Service<Broker, Option.Option<BrokerShape>>()("room-orchestrator/Broker") {
   static readonly layer = Layer.effect(Broker, Effect.gen(function*() {
-    const config = yield* Config
+    const config = yield* AppConfig
     if (config.mqttUrl === undefined) return Option.none()
     const { url, username, password } = credentialsOf(config.mqttUrl)
     return Option.some(yield* connect(url, subscriptions(config.clusterRunnerAddress !== undefined), {

@@ -4,7 +4,7 @@
 // message is logged with its topic and dropped; nothing here can stop the
 // service. Messages of one topic are handled in order.
 import { Cause, Effect, Layer, Option, Queue, Schema } from "effect"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import { Outage } from "../db/outage.ts"
 import { GatewayHealth } from "../gateways/health.ts"
 import { countMqttMessage, mqttTopicKind } from "../metrics/events.ts"
@@ -36,7 +36,7 @@ const decode = <S extends Schema.Codec<unknown, unknown>>(schema: S, input: unkn
 export const MqttIngest = Layer.effectDiscard(Effect.gen(function*() {
   const broker = yield* Broker
   if (Option.isNone(broker)) return
-  const config = yield* Config
+  const config = yield* AppConfig
   const sessions = yield* Sessions
   const health = yield* GatewayHealth
   const outage = yield* Outage

@@ -5,13 +5,13 @@
 import { createAdapter } from "@socket.io/postgres-adapter"
 import { Effect } from "effect"
 import type { Server } from "socket.io"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import { notifyPool } from "../db/notifyPool.ts"
 
 /** Installs the configured adapter on `io` (before it attaches); answers its name. */
 export const installAdapter = (io: Server) =>
   Effect.gen(function*() {
-    const config = yield* Config
+    const config = yield* AppConfig
     if (config.realtimeAdapter === "memory" || config.databaseUrl === undefined) return "memory"
     const run = Effect.runForkWith(yield* Effect.context())
     const warn = (error: Error) =>

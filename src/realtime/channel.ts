@@ -6,7 +6,7 @@
 import { Duration, Effect, FiberSet, Layer, Schedule, Schema, Semaphore } from "effect"
 import type { Server as NodeHttpServer } from "node:http"
 import { Server, type Socket } from "socket.io"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import { NodeServer } from "../http/server.ts"
 import { CurrentMetrics } from "../metrics/families.ts"
 import { installAdapter } from "./adapter.ts"
@@ -75,7 +75,7 @@ const leaveUpgradesToChannel = (server: NodeHttpServer) => {
 
 /** The channel on the service's node server; attach it once the routes serve (STACK.md). */
 export const RealtimeChannel = Layer.effectDiscard(Effect.gen(function*() {
-  const config = yield* Config
+  const config = yield* AppConfig
   const metrics = yield* CurrentMetrics
   const server = yield* NodeServer
   const members = yield* Members

@@ -4,7 +4,7 @@
 import { createId } from "@paralleldrive/cuid2"
 import { Context, Effect, Layer } from "effect"
 import { leastUsedDefault } from "../balancer/defaultGateway.ts"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import type { CatalogRow } from "../db/catalogStore.ts"
 import { GatewayStore } from "../db/gatewayStore.ts"
 import { SessionStore } from "../db/sessionStore.ts"
@@ -25,7 +25,7 @@ export class Meetings extends Context.Service<Meetings, {
   readonly withUsers: (room: CatalogRow) => Effect.Effect<RoomWithUsers, DatabaseUnavailable>
 }>()("room-orchestrator/Meetings") {
   static readonly layer = Layer.effect(Meetings, Effect.gen(function*() {
-    const config = yield* Config
+    const config = yield* AppConfig
     const catalog = yield* RoomCatalog
     const gateways = yield* GatewayStore
     const sessions = yield* SessionStore

@@ -22,7 +22,7 @@ import {
   SqlRunnerStorage
 } from "effect/cluster"
 import { RpcSerialization } from "effect/rpc"
-import { Config, isLoopback, type RunnerAddressSetting, type Settings } from "../config.ts"
+import { AppConfig, isLoopback, type RunnerAddressSetting, type Settings } from "../config.ts"
 
 /** The cluster's own tables: room_cluster_runners, room_cluster_messages, … */
 const tablePrefix = "room_cluster"
@@ -100,13 +100,13 @@ export class ClusterUnavailable extends Schema.TaggedError<ClusterUnavailable>()
 
 /** The cluster the settings name. */
 export const Cluster = Layer.unwrap(Effect.gen(function*() {
-  const config = yield* Config
+  const config = yield* AppConfig
   return config.clusterRunnerAddress === undefined ? singleProcessCluster : runnerCluster(config, config.clusterRunnerAddress)
 }))
 
 /** This process's share of the rooms: its runner address (null when alone) and the shards it holds now. */
 export const clusterShare = Effect.gen(function*() {
-  const config = yield* Config
+  const config = yield* AppConfig
   const sharding = yield* Sharding.Sharding
   const of = config.clusterRunnerAddress === undefined ? capacity.shardsPerGroup : config.clusterShards
   let shards = 0

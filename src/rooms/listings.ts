@@ -2,7 +2,7 @@
 // catalog, static default gateways) and /rooms, /room/:id (rooms in use,
 // with the live gateway and every user field the client last sent).
 import { Context, Duration, Effect, Layer } from "effect"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import { type CatalogRow, CatalogStore } from "../db/catalogStore.ts"
 import { RoomStore } from "../db/roomStore.ts"
 import { type LiveSessionRow, SessionStore } from "../db/sessionStore.ts"
@@ -41,7 +41,7 @@ export class RoomListings extends Context.Service<RoomListings, {
   readonly membershipChanged: Effect.Effect<void>
 }>()("room-orchestrator/RoomListings") {
   static readonly layer = Layer.effect(RoomListings, Effect.gen(function*() {
-    const config = yield* Config
+    const config = yield* AppConfig
     const catalog = yield* RoomCatalog
     const catalogStore = yield* CatalogStore
     const roomStore = yield* RoomStore

@@ -3,14 +3,14 @@
 // sweep runs in the whole deployment (a cluster singleton).
 import { Clock, Duration, Effect } from "effect"
 import { Singleton } from "effect/cluster"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import { repeatedSweep } from "../db/outage.ts"
 import { untraced } from "../tracing.ts"
 import { RoomCatalog } from "./catalog.ts"
 
 /** Removes the meeting rooms empty for MEETING_ROOM_TTL; answers how many. */
 export const sweepMeetingRooms = Effect.gen(function*() {
-  const config = yield* Config
+  const config = yield* AppConfig
   const catalog = yield* RoomCatalog
   const now = yield* Clock.currentTimeMillis
   // one statement finds and removes them (not traced: what it removed is logged)
@@ -27,6 +27,6 @@ export const sweepMeetingRooms = Effect.gen(function*() {
 export const meetingSweepInterval = (ttl: number) => Duration.millis(Math.min(Math.max(ttl / 10, 1_000), 300_000))
 
 export const MeetingRoomSweep = Singleton.make("room-orchestrator/MeetingRoomSweep", Effect.gen(function*() {
-  const config = yield* Config
+  const config = yield* AppConfig
   yield* repeatedSweep("Meeting room sweep", sweepMeetingRooms, meetingSweepInterval(config.meetingRoomTtl))
 }))

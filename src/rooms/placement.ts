@@ -6,7 +6,7 @@
 // deployment-wide lock. Logs and counts every decision.
 import { Context, Effect, Layer } from "effect"
 import { type Choice, type GatewayLoad, type PlacementRequest, rankGateways, roomLoad, type Selection } from "../balancer/select.ts"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import { GatewayStore } from "../db/gatewayStore.ts"
 import type { DatabaseUnavailable } from "../domain/errors.ts"
 import { countAssignment } from "../metrics/events.ts"
@@ -49,7 +49,7 @@ export class Placement extends Context.Service<Placement, {
   readonly report: (request: PlacementRequest, selection: Selection) => Effect.Effect<void>
 }>()("room-orchestrator/Placement") {
   static readonly layer = Layer.effect(Placement, Effect.gen(function*() {
-    const config = yield* Config
+    const config = yield* AppConfig
     const gateways = yield* GatewayStore
     const policy = {
       available: config.availableJanusServers,

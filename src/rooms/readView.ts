@@ -34,7 +34,7 @@
 //   process finds them expired, and wall-clock skew between hosts is moot.
 import { Context, Effect, Layer, Stream } from "effect"
 import { answersStickyAlone } from "../../machines/step.ts"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import type { RoomId } from "../domain/room.ts"
 import { RoomChanges } from "./changes.ts"
 import { EventLoopStalls } from "./stalls.ts"
@@ -63,7 +63,7 @@ export class RoomReadView extends Context.Service<RoomReadView, {
   readonly drops: () => number
 }>()("room-orchestrator/RoomReadView") {
   static readonly layer = Layer.effect(RoomReadView, Effect.gen(function*() {
-    const config = yield* Config
+    const config = yield* AppConfig
     const stalls = yield* EventLoopStalls
     const lease = viewLease(config.drainGrace)
     const entries = new Map<RoomId, { readonly gateway: string; readonly at: number }>()

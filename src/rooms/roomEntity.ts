@@ -13,7 +13,7 @@ import { placementReserve, reservedSize } from "../../machines/expectedSize.ts"
 import type { RoomEvent } from "../../machines/room.machine.ts"
 import { configuredMachine, dueTimers, newSnapshot, nextTimer, type RoomEffect, type RoomSnapshot, step, type TimerEvent } from "../../machines/step.ts"
 import { noGatewayReason, type Selection } from "../balancer/select.ts"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import { Outage } from "../db/outage.ts"
 import { type RoomRow, RoomStore } from "../db/roomStore.ts"
 import { type DatabaseUnavailable, NoGatewayAvailable, RoomNotFound, RoomUnavailable } from "../domain/errors.ts"
@@ -42,7 +42,7 @@ const writes = (effects: ReadonlyArray<RoomEffect>) =>
   effects.some((e) => e._tag === "Persist" || e._tag === "WriteAssignment" || e._tag === "TouchAssignment" || e._tag === "ReleaseAssignment")
 
 export const makeRoomEntity = Effect.gen(function*() {
-  const config = yield* Config
+  const config = yield* AppConfig
   // The clock of the layer that hosts the rooms (entity fibers run in the cluster's context).
   const clock = yield* Clock.Clock
   const machine = configuredMachine(config)

@@ -2,7 +2,7 @@
 // gateway in legacy mode (an in-memory lookup, no writes), its Room entity's
 // answer in scale mode.
 import { Context, Effect, Layer } from "effect"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import { LegacyGatewayMissing, type NoGatewayAvailable, RoomNotFound } from "../domain/errors.ts"
 import type { RoomId } from "../domain/room.ts"
 import { RoomCatalog } from "./catalog.ts"
@@ -16,7 +16,7 @@ export class RoomGateway extends Context.Service<RoomGateway, {
   readonly gatewayFor: (room: RoomId, country: string | undefined) => Effect.Effect<string, RoomGatewayError>
 }>()("room-orchestrator/RoomGateway") {
   static readonly layer = Layer.effect(RoomGateway, Effect.gen(function*() {
-    const config = yield* Config
+    const config = yield* AppConfig
     const catalog = yield* RoomCatalog
     const rooms = yield* Rooms
     const view = yield* RoomReadView

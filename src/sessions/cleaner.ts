@@ -6,7 +6,7 @@
 // sweep that finds nothing to do is not traced.
 import { Clock, Duration, Effect } from "effect"
 import { Singleton } from "effect/cluster"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import { repeatedSweep } from "../db/outage.ts"
 import { RoomStore } from "../db/roomStore.ts"
 import { countCleanedSessions } from "../metrics/events.ts"
@@ -15,7 +15,7 @@ import { sweepAction, untraced } from "../tracing.ts"
 import { Sessions } from "./sessions.ts"
 
 export const sweepDeadSessions = Effect.gen(function*() {
-  const config = yield* Config
+  const config = yield* AppConfig
   const sessions = yield* Sessions
   const now = yield* Clock.currentTimeMillis
   // one statement finds and closes them; the rooms it tells trace their own steps
@@ -47,7 +47,7 @@ export const recountRooms = Effect.gen(function*() {
 })
 
 export const SessionCleaner = Singleton.make("room-orchestrator/SessionCleaner", Effect.gen(function*() {
-  const config = yield* Config
+  const config = yield* AppConfig
   const interval = Duration.millis(config.cleanSessionsInterval)
   // The first sweep waits one interval: after a restart clients need a
   // chance to send the keepalives the service could not receive while down.

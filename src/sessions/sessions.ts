@@ -4,7 +4,7 @@
 // room that missed a change anyway.
 import { Clock, Context, Effect, Layer, Stream } from "effect"
 import { hearsKeepalives } from "../../machines/step.ts"
-import { Config } from "../config.ts"
+import { AppConfig } from "../config.ts"
 import { type MediaPatch, type SessionPlace, SessionStore, type SocketSessionInput } from "../db/sessionStore.ts"
 import { GatewayStore } from "../db/gatewayStore.ts"
 import { BadEvent, type DatabaseUnavailable, ForeignGatewayEvent, ProtocolError, type RoomUnavailable } from "../domain/errors.ts"
@@ -53,7 +53,7 @@ export class Sessions extends Context.Service<Sessions, {
   readonly closeSocket: (session: number) => Effect.Effect<boolean, Unavailable>
 }>()("room-orchestrator/Sessions") {
   static readonly layer = Layer.effect(Sessions, Effect.gen(function*() {
-    const config = yield* Config
+    const config = yield* AppConfig
     const store = yield* SessionStore
     const gateways = yield* GatewayStore
     const rooms = yield* Rooms

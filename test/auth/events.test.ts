@@ -5,7 +5,7 @@ import { assert, describe, it } from "@effect/vitest"
 import bcrypt from "bcryptjs"
 import { Effect, Layer } from "effect"
 import { Passwords } from "../../src/auth/passwords.ts"
-import { Config } from "../../src/config.ts"
+import { AppConfig } from "../../src/config.ts"
 import { GatewayStore } from "../../src/db/gatewayStore.ts"
 import { backend, type FreshDatabase } from "../support/database.ts"
 import { basic, bearer, send, signHs256 } from "../support/identity.ts"
@@ -104,7 +104,7 @@ describe("events passwords", () => {
       ])
       const passwords = yield* Effect.gen(function*() {
         return yield* Passwords
-      }).pipe(Effect.provide(Passwords.layer.pipe(Layer.provide([storeWith(hashes), Config.layer(testSettings())]))))
+      }).pipe(Effect.provide(Passwords.layer.pipe(Layer.provide([storeWith(hashes), AppConfig.layer(testSettings())]))))
       assert.match(hashes.get("gxy1")!, /^\$2a\$/)
       assert.isTrue(yield* passwords.verify("gxy1", "one"))
       assert.isTrue(yield* passwords.verify("gxy2", "two"))

@@ -2,7 +2,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Layer } from "effect"
 import { TestRunner } from "effect/cluster"
-import { Config } from "../../src/config.ts"
+import { AppConfig } from "../../src/config.ts"
 import { loggingLayer } from "../../src/logging.ts"
 import { roomsLayer } from "../../src/rooms/layer.ts"
 import { CurrentMetrics } from "../../src/metrics/families.ts"
@@ -62,7 +62,7 @@ describe(`gateway capacity under concurrent placement (${backend})`, () => {
       // Each runtime stands for a process: its own cluster, its own pool.
       const runtime = roomsLayer(TestRunner.layer).pipe(
         Layer.provideMerge(databaseLayerFor({ url })),
-        Layer.provideMerge(Config.layer(testSettings())),
+        Layer.provideMerge(AppConfig.layer(testSettings())),
         Layer.provide(loggingLayer("logfmt", "error"))
       )
       const place = (share: ReadonlyArray<number>) =>

@@ -4,7 +4,7 @@
 // killed. Restart tests SIGKILL it mid-lifecycle.
 import { NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer, Result } from "effect"
-import { Config, decodeSettings } from "../../src/config.ts"
+import { AppConfig, decodeSettings } from "../../src/config.ts"
 import { storageLayer } from "../../src/db/storage.ts"
 import { loggingLayer } from "../../src/logging.ts"
 import { singleProcessCluster } from "../../src/rooms/cluster.ts"
@@ -39,7 +39,7 @@ program.pipe(
   Effect.provide(roomsLayer(singleProcessCluster).pipe(
     Layer.provideMerge(SessionStore.layer),
     Layer.provideMerge(storageLayer()),
-    Layer.provideMerge(Config.layer(settings.success))
+    Layer.provideMerge(AppConfig.layer(settings.success))
   )),
   Effect.provide(loggingLayer("logfmt", "warn")),
   NodeRuntime.runMain

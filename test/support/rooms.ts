@@ -5,7 +5,7 @@ import { Clock, Context, Effect, Layer, Ref } from "effect"
 import { TestClock } from "effect/testing"
 import { TestRunner } from "effect/cluster"
 import { SqlClient } from "effect/sql"
-import { Config } from "../../src/config.ts"
+import { AppConfig } from "../../src/config.ts"
 import { embeddedLayer, postgresLayer } from "../../src/db/database.ts"
 import { makeMigrator } from "../../src/db/migrator.ts"
 import { seedDemoData } from "../../src/db/seed.ts"
@@ -66,7 +66,7 @@ export const roomsOn = (
     Layer.provideMerge(roomClock),
     Layer.provideMerge(Layer.effect(PlacementCalls, Ref.make<ReadonlyArray<string>>([]))),
     Layer.provideMerge(prepared(databaseLayerFor(db))),
-    Layer.provideMerge(Config.layer(settings)),
+    Layer.provideMerge(AppConfig.layer(settings)),
     Layer.provide(options.logger ?? loggingLayer("logfmt", "warn"))
   )
 }
