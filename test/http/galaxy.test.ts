@@ -108,6 +108,28 @@ describe(`the Galaxy web client as it really sends (${backend})`, () => {
       assert.deepInclude(yield* gatewayOf(api, janus), { users: 0 })
     }).pipe(Effect.scoped))
 
+  it.live("a class that met twice with 14 students holds 14 on its gateway before anyone joins: /servers shows 4 of it reserved", () =>
+    Effect.gen(function*() {
+      const { api } = yield* serviceOnFreshDatabase({ SCALE: "true", AVG_ROOM_OCCUPANCY: "10", DRAIN_GRACE: "300ms", ASSIGNMENT_TTL: "1m" })
+      const lesson = (n: number) =>
+        Effect.gen(function*() {
+          const { janus } = expectStatus(yield* api.post("/v2/room_server", galaxyUser(`asker-${n}`, 2171, "")), 200)
+          for (let i = 1; i <= 14; i++) {
+            const student = galaxyUser(`student-${n}-${i}`, 2171, janus, { session: 1000 * n + i, rfid: 1000 * n + i })
+            expectStatus(yield* api.put(`/users/${student.id}`, student), 200)
+          }
+          assert.deepInclude(yield* gatewayOf(api, janus), { rooms: 1, users: 14, load: 14, reserved: 0 })
+          for (let i = 1; i <= 14; i++) expectStatus(yield* api.post("/event", leaving(janus, 2171, 1000 * n + i)), 200)
+          // past the drain grace the reservation ends and the room has learnt its size
+          yield* eventually(Effect.flatMap(gatewayOf(api, janus), (g) => (g.rooms === 0 ? Effect.void : Effect.fail(g))))
+        })
+      yield* lesson(1)
+      yield* lesson(2)
+      const { janus } = expectStatus(yield* api.post("/v2/room_server", galaxyUser("asker-3", 2171, "")), 200)
+      // nobody joined yet: 14 held, 10 of them the average every new room reserves, 4 beyond it
+      assert.deepInclude(yield* gatewayOf(api, janus), { rooms: 1, users: 0, load: 14, reserved: 4 })
+    }).pipe(Effect.scoped), 60_000)
+
   it.live("optional fields that cannot be stored are cut, converted or dropped, counted and logged once; the keepalive succeeds", () =>
     Effect.gen(function*() {
       const logs = collectLogs()
