@@ -1,11 +1,17 @@
 // The service's domain failures, each with the HTTP status a client sees for
-// it (src/http/failures.ts turns them into `{"error": message}` bodies).
+// it, written here only (src/http/failures.ts turns each into the wire error
+// of its status, a `{"error": message}` body).
 // They are schemas, so they cross the cluster between processes intact.
 import { Schema } from "effect"
 
 export class RoomNotFound extends Schema.TaggedError<RoomNotFound>()("RoomNotFound", {
   room: Schema.String
-}, { httpApiStatus: 404 }) {
+}) {
+  /** The HTTP status a client sees for it. */
+  get status(): 404 {
+    return 404
+  }
+
   override get message() {
     return `room ${this.room} not found`
   }
@@ -14,7 +20,12 @@ export class RoomNotFound extends Schema.TaggedError<RoomNotFound>()("RoomNotFou
 export class NoGatewayAvailable extends Schema.TaggedError<NoGatewayAvailable>()("NoGatewayAvailable", {
   room: Schema.String,
   reason: Schema.String
-}, { httpApiStatus: 503 }) {
+}) {
+  /** The HTTP status a client sees for it. */
+  get status(): 503 {
+    return 503
+  }
+
   override get message() {
     return this.reason
   }
@@ -24,13 +35,23 @@ export class NoGatewayAvailable extends Schema.TaggedError<NoGatewayAvailable>()
 export class RoomUnavailable extends Schema.TaggedError<RoomUnavailable>()("RoomUnavailable", {
   room: Schema.String,
   message: Schema.String
-}, { httpApiStatus: 503 }) {}
+}) {
+  /** The HTTP status a client sees for it. */
+  get status(): 503 {
+    return 503
+  }
+}
 
 /** Legacy mode and the room's default gateway is missing or disabled: the room must be fixed. */
 export class LegacyGatewayMissing extends Schema.TaggedError<LegacyGatewayMissing>()("LegacyGatewayMissing", {
   room: Schema.String,
   defaultGatewayId: Schema.NullOr(Schema.Number)
-}, { httpApiStatus: 500 }) {
+}) {
+  /** The HTTP status a client sees for it. */
+  get status(): 500 {
+    return 500
+  }
+
   override get message() {
     return `gateway not found for room ${this.room} in legacy mode (SCALE=false): fix the room's default gateway`
   }
@@ -45,7 +66,12 @@ export class DatabaseUnavailable extends Schema.TaggedError<DatabaseUnavailable>
   operation: Schema.String,
   /** The driver's reason, for the log (never sent to clients). */
   reason: Schema.String
-}, { httpApiStatus: 503 }) {
+}) {
+  /** The HTTP status a client sees for it. */
+  get status(): 503 {
+    return 503
+  }
+
   override get message() {
     return "database unavailable"
   }
@@ -54,7 +80,12 @@ export class DatabaseUnavailable extends Schema.TaggedError<DatabaseUnavailable>
 /** A keepalive gxydb-api would refuse as a protocol error. */
 export class ProtocolError extends Schema.TaggedError<ProtocolError>()("ProtocolError", {
   reason: Schema.String
-}, { httpApiStatus: 400 }) {
+}) {
+  /** The HTTP status a client sees for it. */
+  get status(): 400 {
+    return 400
+  }
+
   override get message() {
     return `protocol error: ${this.reason}`
   }
@@ -63,7 +94,12 @@ export class ProtocolError extends Schema.TaggedError<ProtocolError>()("Protocol
 /** A Janus event that should close a feed but names none we can read. */
 export class BadEvent extends Schema.TaggedError<BadEvent>()("BadEvent", {
   reason: Schema.String
-}, { httpApiStatus: 400 }) {
+}) {
+  /** The HTTP status a client sees for it. */
+  get status(): 400 {
+    return 400
+  }
+
   override get message() {
     return `invalid request body: ${this.reason}`
   }
@@ -73,7 +109,12 @@ export class BadEvent extends Schema.TaggedError<BadEvent>()("BadEvent", {
 export class ForeignGatewayEvent extends Schema.TaggedError<ForeignGatewayEvent>()("ForeignGatewayEvent", {
   gateway: Schema.String,
   emitter: Schema.String
-}, { httpApiStatus: 403 }) {
+}) {
+  /** The HTTP status a client sees for it. */
+  get status(): 403 {
+    return 403
+  }
+
   override get message() {
     return `forbidden: ${this.gateway}'s credentials act for ${this.gateway} only, and this event names ${this.emitter} as its emitter`
   }

@@ -1,5 +1,5 @@
-// Domain failures to HTTP errors, in one place: each becomes the status its
-// class declares in src/domain/errors.ts, with `{"error": message}`. A
+// Domain failures to HTTP errors: each becomes the wire error of the status
+// its class declares (src/domain/errors.ts), with `{"error": message}`. A
 // database outage is logged here, once a second at most.
 import { Effect } from "effect"
 import { Forbidden } from "../auth/access.ts"
@@ -26,29 +26,13 @@ export type DomainFailure =
   | BadEvent
   | ForeignGatewayEvent
 
-type HttpFailure<E> = E extends RoomNotFound ? NotFound
-  : E extends ForeignGatewayEvent ? Forbidden
-  : E extends LegacyGatewayMissing ? ServerError
-  : E extends ProtocolError | BadEvent ? BadRequest
-  : ServiceUnavailable
+/** The wire error that answers each status a domain failure may declare. */
+const wireErrors = { 400: BadRequest, 403: Forbidden, 404: NotFound, 500: ServerError, 503: ServiceUnavailable } as const
 
-export const toHttpError = <E extends DomainFailure>(e: E): HttpFailure<E> => {
-  switch (e._tag) {
-    case "RoomNotFound":
-      return new NotFound({ error: e.message }) as HttpFailure<E>
-    case "LegacyGatewayMissing":
-      return new ServerError({ error: e.message }) as HttpFailure<E>
-    case "ProtocolError":
-    case "BadEvent":
-      return new BadRequest({ error: e.message }) as HttpFailure<E>
-    case "ForeignGatewayEvent":
-      return new Forbidden({ error: e.message }) as HttpFailure<E>
-    case "NoGatewayAvailable":
-    case "RoomUnavailable":
-    case "DatabaseUnavailable":
-      return new ServiceUnavailable({ error: e.message }) as HttpFailure<E>
-  }
-}
+type HttpFailure<E extends DomainFailure> = InstanceType<(typeof wireErrors)[E["status"]]>
+
+export const toHttpError = <E extends DomainFailure>(e: E): HttpFailure<E> =>
+  new wireErrors[e.status]({ error: e.message }) as HttpFailure<E>
 
 /** Maps a handler's domain failures to their HTTP errors, reporting a database outage. */
 export const asHttpError = <A, E extends DomainFailure, R>(effect: Effect.Effect<A, E, R>) =>
