@@ -5,7 +5,7 @@ import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "
 import { ClientAccess } from "../auth/access.ts"
 import { RoomIdParam, wireExamples } from "../domain/room.ts"
 import { StoredName } from "../domain/text.ts"
-import { RoomView, RoomWithUsers } from "../realtime/views.ts"
+import { RoomView, RoomWithUsers } from "../meetings/views.ts"
 import { BadRequest, NotFound, ServiceUnavailable } from "../domain/wireErrors.ts"
 import { doc } from "./openapi.ts"
 

@@ -23,7 +23,7 @@ import {
   UpdateUserMessage,
   UserIdText
 } from "./socketEvents.ts"
-import type { MemberView } from "./views.ts"
+import type { MemberView } from "../meetings/views.ts"
 
 /** Where Socket.IO answers (its default); every other path is the router's. */
 export const channelPath = "/socket.io"

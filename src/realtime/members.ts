@@ -10,9 +10,9 @@ import type { DomainFailure } from "../http/failures.ts"
 import type { RoomId } from "../domain/room.ts"
 import { RoomGateway } from "../rooms/roomGateway.ts"
 import { Sessions } from "../sessions/sessions.ts"
-import { Meetings } from "./meetings.ts"
+import { Meetings } from "../meetings/meetings.ts"
 import { ChannelRefusal } from "./socketEvents.ts"
-import { type MemberView, memberView, type RoomView, roomView } from "./views.ts"
+import { type MemberView, memberView, type RoomView, roomView } from "../meetings/views.ts"
 
 /** A connection in a room: its session and who it is. */
 export interface Membership {

@@ -3,7 +3,7 @@
 // /api/rooms/…; everything live goes over the service's Socket.IO channel,
 // whose client script the service serves itself (/socket.io/socket.io.min.js).
 import type { Socket } from "socket.io-client"
-import type { MemberView, RoomView } from "../views.ts"
+import type { MemberView, RoomView } from "../../meetings/views.ts"
 
 declare const io: typeof import("socket.io-client").io
 
