@@ -29,7 +29,6 @@ const remaining = new Set([
   "src/inspect/login.ts → src/http/page.ts",
   "src/realtime/channel.ts → src/http/server.ts",
   "src/realtime/layer.ts → src/http/page.ts",
-  "src/realtime/members.ts → src/http/failures.ts",
   "src/realtime/socketEvents.ts → src/http/middleware.ts"
 ])
 

@@ -119,3 +119,14 @@ export class ForeignGatewayEvent extends Schema.TaggedError<ForeignGatewayEvent>
     return `forbidden: ${this.gateway}'s credentials act for ${this.gateway} only, and this event names ${this.emitter} as its emitter`
   }
 }
+
+/** Every domain failure a client may see, each answered with its `status`. */
+export type DomainFailure =
+  | RoomNotFound
+  | NoGatewayAvailable
+  | RoomUnavailable
+  | LegacyGatewayMissing
+  | DatabaseUnavailable
+  | ProtocolError
+  | BadEvent
+  | ForeignGatewayEvent

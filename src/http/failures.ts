@@ -4,27 +4,8 @@
 import { Effect } from "effect"
 import { Forbidden } from "../auth/access.ts"
 import { Outage } from "../db/outage.ts"
-import type {
-  BadEvent,
-  DatabaseUnavailable,
-  ForeignGatewayEvent,
-  LegacyGatewayMissing,
-  NoGatewayAvailable,
-  ProtocolError,
-  RoomNotFound,
-  RoomUnavailable
-} from "../domain/errors.ts"
+import type { DomainFailure } from "../domain/errors.ts"
 import { BadRequest, NotFound, ServerError, ServiceUnavailable } from "../domain/wireErrors.ts"
-
-export type DomainFailure =
-  | RoomNotFound
-  | NoGatewayAvailable
-  | RoomUnavailable
-  | LegacyGatewayMissing
-  | DatabaseUnavailable
-  | ProtocolError
-  | BadEvent
-  | ForeignGatewayEvent
 
 /** The wire error that answers each status a domain failure may declare. */
 const wireErrors = { 400: BadRequest, 403: Forbidden, 404: NotFound, 500: ServerError, 503: ServiceUnavailable } as const

@@ -5,6 +5,7 @@ import { Forbidden } from "../../src/auth/access.ts"
 import {
   BadEvent,
   DatabaseUnavailable,
+  type DomainFailure,
   ForeignGatewayEvent,
   LegacyGatewayMissing,
   NoGatewayAvailable,
@@ -13,7 +14,7 @@ import {
   RoomUnavailable
 } from "../../src/domain/errors.ts"
 import { BadRequest, NotFound, ServerError, ServiceUnavailable } from "../../src/domain/wireErrors.ts"
-import { type DomainFailure, toHttpError } from "../../src/http/failures.ts"
+import { toHttpError } from "../../src/http/failures.ts"
 
 const cases: ReadonlyArray<readonly [DomainFailure, new (...args: never) => unknown, string]> = [
   [new RoomNotFound({ room: "2171" }), NotFound, "room 2171 not found"],
