@@ -28,8 +28,7 @@ const remaining = new Set([
   "src/http/ops.ts → src/mqtt/broker.ts",
   "src/inspect/login.ts → src/http/page.ts",
   "src/realtime/channel.ts → src/http/server.ts",
-  "src/realtime/layer.ts → src/http/page.ts",
-  "src/realtime/socketEvents.ts → src/http/middleware.ts"
+  "src/realtime/layer.ts → src/http/page.ts"
 ])
 
 const sources = (dir: string): Array<string> =>

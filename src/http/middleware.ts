@@ -5,6 +5,7 @@
 import { ByteSize, Cause, Effect } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiError } from "effect/http-api"
+import { describeIssue } from "../domain/issues.ts"
 import { AllowedMethods } from "./allowedMethods.ts"
 
 /** Request bodies above this are refused (the largest legitimate one is a few KiB). */
@@ -13,36 +14,6 @@ const tooLarge = "request body too large (at most 64 KiB)"
 
 const errorResponse = (status: number, error: string, headers: Record<string, string> = {}) =>
   HttpServerResponse.jsonUnsafe({ error }, { status, headers })
-
-const pathOf = (segment: string) => {
-  const parts = [...segment.matchAll(/\[("?)(.*?)\1\]/g)].map((m) => m[2]!)
-  return parts.join(".")
-}
-
-const plainWords: Record<string, string> = {
-  "Missing key": "is required",
-  "Unexpected key": "is not a known field",
-  "Expected no excess property": "is not a known field",
-  "Expected a valid JSON body": "the body is not valid JSON",
-  "Expected object": "the body must be a JSON object"
-}
-
-/** One line from a schema failure: `room: must be a positive integer room number; geo.country_code: …`. */
-export const describeIssue = (message: string): string => {
-  const lines = message.split("\n")
-  const out: Array<string> = []
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim()
-    const at = /^at (.*)$/.exec(lines[i + 1]?.trim() ?? "")
-    if (at) {
-      out.push(`${pathOf(at[1]!)}: ${plainWords[line] ?? line}`)
-      i++
-    } else if (line !== "" && !line.startsWith("at ")) {
-      out.push(plainWords[line] ?? line)
-    }
-  }
-  return out.join("; ")
-}
 
 const kindText: Record<string, string> = {
   Payload: "invalid request body",

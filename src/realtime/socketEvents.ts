@@ -4,7 +4,7 @@
 import { Effect, Result, Schema } from "effect"
 import { CountryCode, RoomId } from "../domain/room.ts"
 import { StoredName } from "../domain/text.ts"
-import { describeIssue } from "../http/middleware.ts"
+import { describeIssue } from "../domain/issues.ts"
 
 /** The longest token accepted (an OIDC access token is a few KiB). */
 export const maxTokenLength = 16 * 1024
