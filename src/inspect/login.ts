@@ -4,7 +4,7 @@
 // for a bearer token when the service answers 401. Nothing secret is in it.
 import { Effect } from "effect"
 import { AppConfig, type Settings } from "../config.ts"
-import { pageRoutes } from "../http/page.ts"
+import { pageRoutes } from "../serving/page.ts"
 
 /** The OIDC client the page logs in as when AUTH_AUDIENCE names none. */
 export const defaultClientId = "room-orchestrator"

@@ -2,7 +2,7 @@
 // uses, and the meeting page (GET /meet) that drives it from a browser.
 import { Layer } from "effect"
 import { fileURLToPath } from "node:url"
-import { pageRoutes } from "../http/page.ts"
+import { pageRoutes } from "../serving/page.ts"
 import { Callers } from "./callers.ts"
 import { RealtimeChannel } from "./channel.ts"
 import { Members } from "./members.ts"
