@@ -102,4 +102,17 @@ describe("the room machine learns its expected size", () => {
     // 30 users in a room where a gateway holds 25: expected 25
     assert.strictEqual(lesson(twice, 30, 200_000).context.expected, 25)
   })
+
+  it("a recount that finds more users than the room counted raises its peak; users leaving never lower it", () => {
+    let s = step(machine, newSnapshot(machine, "2171"), { type: "SERVER.REQUESTED" }, 1_000).snapshot
+    s = step(machine, s, { type: "BALANCER.DONE", gateway: "gxy1", region: null }, 1_000).snapshot
+    for (const id of ["a", "b"]) s = step(machine, s, { type: "SESSION.JOINED", session: id, gateway: "gxy1" }, 1_100).snapshot
+    assert.strictEqual(s.context.peak, 2)
+    // the sessions table holds five (joins the room never heard of)
+    const five = ["a", "b", "c", "d", "e"].map((session) => ({ session, gateway: "gxy1" }))
+    s = step(machine, s, { type: "SESSIONS.SYNCED", sessions: five }, 1_200).snapshot
+    assert.deepStrictEqual([s.context.sessions.length, s.context.peak], [5, 5])
+    s = step(machine, s, { type: "SESSIONS.SYNCED", sessions: five.slice(0, 1) }, 1_300).snapshot
+    assert.deepStrictEqual([s.context.sessions.length, s.context.peak], [1, 5])
+  })
 })
