@@ -4,7 +4,9 @@
 import { PGlite } from "@electric-sql/pglite"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { Duration, Effect, Schema } from "effect"
+import { execFile } from "node:child_process"
 import { existsSync, mkdirSync } from "node:fs"
+import { createRequire } from "node:module"
 import { join, resolve } from "node:path"
 
 export class EmbeddedDatabaseError extends Schema.TaggedError<EmbeddedDatabaseError>()("EmbeddedDatabaseError", {
@@ -32,16 +34,47 @@ const closing = (what: string, close: () => Promise<unknown>) =>
     Effect.ignore
   )
 
+// Small buffers: the embedded database holds a trial's or a test's data, and
+// PGlite's memory (WebAssembly) never shrinks once grown — 128 MB of shared
+// buffers cost ~150 MiB of resident memory for nothing.
+const sharedBuffers = "16MB"
+const setBuffers = `ALTER SYSTEM SET shared_buffers = '${sharedBuffers}'`
+
+/**
+ * Creates the database in `dir` in a process of its own: while initdb runs,
+ * PGlite's memory grows to ~630 MiB, which the service's process would keep
+ * for good. The settings apply from the next open.
+ */
+export const initializeEmbeddedDatabase = (dir: string) =>
+  Effect.tryPromise({
+    try: (signal) =>
+      new Promise<void>((done, failed) => {
+        const pglite = createRequire(import.meta.url).resolve("@electric-sql/pglite")
+        const script = `const { PGlite } = require(${JSON.stringify(pglite)});
+          (async () => { const db = await PGlite.create(${JSON.stringify(dir)}); await db.exec(${JSON.stringify(setBuffers)}); await db.close() })()
+            .catch((e) => { console.error(String(e)); process.exit(1) })`
+        execFile(process.execPath, ["-e", script], { signal }, (error, _stdout, stderr) =>
+          error === null ? done() : failed(new Error(stderr.trim() || error.message)))
+      }),
+    catch: (cause) => new EmbeddedDatabaseError({ message: `Cannot create the embedded database in DATA_DIR=${dir}: ${String(cause)}` })
+  })
+
 /** Opens PGlite in `dataDir` and serves it on 127.0.0.1 (a free port) until the scope closes. */
 export const openEmbeddedDatabase = (dataDir: string) =>
   Effect.gen(function*() {
     const dir = resolve(dataDir)
     const fresh = !existsSync(join(dir, "PG_VERSION"))
+    if (fresh) {
+      mkdirSync(dir, { recursive: true })
+      yield* initializeEmbeddedDatabase(dir)
+    }
     const db = yield* Effect.acquireRelease(
       Effect.tryPromise({
-        try: () => {
-          mkdirSync(dir, { recursive: true })
-          return PGlite.create(dir)
+        try: async () => {
+          const db = await PGlite.create(dir)
+          // a data directory made before the setting gets it from its next open
+          await db.exec(setBuffers)
+          return db
         },
         catch: (cause) => new EmbeddedDatabaseError({ message: `Cannot open the embedded database in DATA_DIR=${dir}: ${String(cause)}` })
       }),
