@@ -64,7 +64,14 @@ export const refreshStatistics = Effect.gen(function*() {
   return analyzed
 })
 
+// A round is never cut short: an interrupted ANALYZE would make the driver
+// cancel it over a second connection, which the embedded database (one
+// client at a time) refuses by closing the connection it has. A stop waits
+// for the round (at most a lock_timeout and the ANALYZE itself).
 export const StatisticsKeeper = Singleton.make(
   "room-orchestrator/StatisticsKeeper",
-  repeatedSweep("Planner statistics", refreshStatistics, statisticsInterval)
+  Effect.andThen(
+    Effect.sleep(statisticsInterval),
+    repeatedSweep("Planner statistics", Effect.uninterruptible(refreshStatistics), statisticsInterval)
+  )
 )
