@@ -20,7 +20,7 @@ import { repeatedSweep } from "./outage.ts"
 export const statisticsInterval = Duration.seconds(10)
 
 export class PlannerStatistics extends Context.Service<PlannerStatistics, {
-  /** Analyzes the service's tables that changed enough since they were last analyzed; answers their names. */
+  /** Analyzes the service's tables that changed enough since they were last analyzed; answers those it analyzed. */
   readonly refreshStale: Effect.Effect<ReadonlyArray<string>, DatabaseUnavailable>
 }>()("room-orchestrator/PlannerStatistics") {
   static readonly layer = Layer.effect(PlannerStatistics, Effect.gen(function*() {
@@ -41,18 +41,18 @@ export class PlannerStatistics extends Context.Service<PlannerStatistics, {
       return rows.map((r) => r.name)
     })
 
-    // A table another ANALYZE (autovacuum's) holds is left for the next round.
-    const analyze = (tables: ReadonlyArray<string>) =>
+    // Each table on its own: one another ANALYZE (autovacuum's) holds past
+    // the lock timeout is left for the next round, the others are done.
+    const analyze = (table: string) =>
       sql.withTransaction(Effect.gen(function*() {
         yield* sql`SET LOCAL lock_timeout = '1s'`
-        for (const table of tables) yield* sql`ANALYZE ${sql(table)}`
-      }))
+        yield* sql`ANALYZE ${sql(table)}`
+      })).pipe(Effect.as([table]), Effect.catch(() => Effect.succeed([])))
 
     const refreshStale = Effect.gen(function*() {
-      const tables = yield* stale
-      if (tables.length > 0) yield* analyze(tables)
-      return tables
-    }).pipe(unavailable("PlannerStatistics.refreshStale"))
+      const tables = yield* stale.pipe(unavailable("PlannerStatistics.refreshStale"))
+      return (yield* Effect.forEach(tables, analyze)).flat()
+    })
 
     return { refreshStale }
   }))
