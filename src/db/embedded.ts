@@ -73,7 +73,7 @@ export const openEmbeddedDatabase = (dataDir: string) =>
         try: async () => {
           const db = await PGlite.create(dir)
           // a data directory made before the setting gets it from its next open
-          await db.exec(setBuffers)
+          if (!fresh) await db.exec(setBuffers)
           return db
         },
         catch: (cause) => new EmbeddedDatabaseError({ message: `Cannot open the embedded database in DATA_DIR=${dir}: ${String(cause)}` })

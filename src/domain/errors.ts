@@ -1,13 +1,12 @@
 // The service's domain failures, each with the HTTP status a client sees for
-// it, written here only (src/http/failures.ts turns each into the wire error
-// of its status, a `{"error": message}` body).
+// it (its `status`), written here only: src/http/failures.ts turns each into
+// the wire error of that status, a `{"error": message}` body.
 // They are schemas, so they cross the cluster between processes intact.
 import { Schema } from "effect"
 
 export class RoomNotFound extends Schema.TaggedError<RoomNotFound>()("RoomNotFound", {
   room: Schema.String
 }) {
-  /** The HTTP status a client sees for it. */
   get status(): 404 {
     return 404
   }
@@ -21,7 +20,6 @@ export class NoGatewayAvailable extends Schema.TaggedError<NoGatewayAvailable>()
   room: Schema.String,
   reason: Schema.String
 }) {
-  /** The HTTP status a client sees for it. */
   get status(): 503 {
     return 503
   }
@@ -36,7 +34,6 @@ export class RoomUnavailable extends Schema.TaggedError<RoomUnavailable>()("Room
   room: Schema.String,
   message: Schema.String
 }) {
-  /** The HTTP status a client sees for it. */
   get status(): 503 {
     return 503
   }
@@ -47,7 +44,6 @@ export class LegacyGatewayMissing extends Schema.TaggedError<LegacyGatewayMissin
   room: Schema.String,
   defaultGatewayId: Schema.NullOr(Schema.Number)
 }) {
-  /** The HTTP status a client sees for it. */
   get status(): 500 {
     return 500
   }
@@ -67,7 +63,6 @@ export class DatabaseUnavailable extends Schema.TaggedError<DatabaseUnavailable>
   /** The driver's reason, for the log (never sent to clients). */
   reason: Schema.String
 }) {
-  /** The HTTP status a client sees for it. */
   get status(): 503 {
     return 503
   }
@@ -81,7 +76,6 @@ export class DatabaseUnavailable extends Schema.TaggedError<DatabaseUnavailable>
 export class ProtocolError extends Schema.TaggedError<ProtocolError>()("ProtocolError", {
   reason: Schema.String
 }) {
-  /** The HTTP status a client sees for it. */
   get status(): 400 {
     return 400
   }
@@ -95,7 +89,6 @@ export class ProtocolError extends Schema.TaggedError<ProtocolError>()("Protocol
 export class BadEvent extends Schema.TaggedError<BadEvent>()("BadEvent", {
   reason: Schema.String
 }) {
-  /** The HTTP status a client sees for it. */
   get status(): 400 {
     return 400
   }
@@ -110,7 +103,6 @@ export class ForeignGatewayEvent extends Schema.TaggedError<ForeignGatewayEvent>
   gateway: Schema.String,
   emitter: Schema.String
 }) {
-  /** The HTTP status a client sees for it. */
   get status(): 403 {
     return 403
   }
