@@ -65,6 +65,8 @@ export interface Settings {
   readonly deadSessionPeriod: number
   readonly drainGrace: number
   readonly assignmentTtl: number
+  /** How long a room's actor stays in memory after its last message; its timers then fire from storage. */
+  readonly roomResidency: number
   readonly failoverWaitTime: number
   readonly roomIdsAsStrings: boolean
   /** How long a room created through /api/rooms/create may stay empty before it is removed, with its history. */
@@ -374,6 +376,7 @@ const variables = {
   deadSessionPeriod: variable(["DEAD_SESSION_PERIOD"], "90s", "a duration ≥ 1s, e.g. 90s", duration(1_000)),
   drainGrace: variable(["DRAIN_GRACE"], "30s", "a duration, e.g. 30s", duration(0)),
   assignmentTtl: variable(["ASSIGNMENT_TTL"], "2m", "a duration ≥ 1s, e.g. 2m", duration(1_000)),
+  roomResidency: variable(["ROOM_RESIDENCY"], "30s", "a duration ≥ 1s, e.g. 30s", duration(1_000)),
   failoverWaitTime: variable(["FAILOVER_WAIT_TIME"], "5s", "a duration, e.g. 5s", duration(0)),
   roomIdsAsStrings: variable(["ROOM_IDS_AS_STRINGS"], "false", "true or false", boolean),
   meetingRoomTtl: variable(["MEETING_ROOM_TTL"], "24h", "a duration ≥ 1s, e.g. 24h", duration(1_000)),

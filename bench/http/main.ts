@@ -12,6 +12,7 @@ import { prepare } from "./prepare.ts"
 import { errorsOf, type Scenario, scenarios, type Sizes } from "./scenarios.ts"
 import { type CpuMeter, cpuMeter, perRequest } from "./cpu.ts"
 import { root, rssMiB, type Running, startBaseline, startService } from "./processes.ts"
+import { firstRequests, fullScale, quickScale, roomsAtScale, scaleLines } from "./roomsAtScale.ts"
 
 const quick = process.argv.includes("--quick")
 const outIndex = process.argv.indexOf("--out")
@@ -156,8 +157,31 @@ const main = async () => {
   }
 }
 
+// --only "rooms at scale": 100,000 rooms, a new room's cost at 2,000 and 12,000 assignments, memory (roomsAtScale.ts).
+const atScale = async () => {
+  const sizes = quick ? quickScale : fullScale
+  const service = await startService({ SCALE: "true", MAX_SERVER_CAPACITY: "1000000", ASSIGNMENT_TTL: "10m", CLEAN_SESSIONS_INTERVAL: "10m", DEAD_SESSION_PERIOD: "1h" })
+  const baseline = await startBaseline(1)
+  try {
+    const report = await roomsAtScale(service, cpuMeter(service.child.pid!, service.postgres), sizes, (line) => console.error(line))
+    const meter = cpuMeter(baseline.child.pid!, undefined)
+    const before = meter.read()
+    const result = await firstRequests(baseline.base, Array.from({ length: sizes.measured }, (_, i) => 1 + i), sizes.connections)
+    const cpu = perRequest(before, meter.read(), result.requests.total)
+    const lines = [`# Rooms at scale: ${service.database}`, "", ...scaleLines(report, { cpuUs: cpu.process })]
+    console.log(lines.join("\n"))
+    mkdirSync(outDir, { recursive: true })
+    writeFileSync(join(outDir, "scale.json"), JSON.stringify({ quick, database: service.database, report, baselineCpuUs: cpu.process }, null, 2))
+    if (report.placements.some((p) => p.errors > 0)) process.exitCode = 1
+  } finally {
+    await service.stop()
+    await baseline.stop()
+  }
+}
+
 const perRequestNamed = (cpu: { readonly process: number; readonly postgres: number }) => ({ cpuUs: cpu.process, postgresCpuUs: cpu.postgres })
 
 const processesIndex = process.argv.indexOf("--processes")
 if (processesIndex > 0) await compareProcesses(Number(process.argv[processesIndex + 1]), sizes, outDir, quick)
+else if (only === "rooms at scale") await atScale()
 else await main()

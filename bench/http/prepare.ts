@@ -4,14 +4,14 @@ import { burstRoom } from "./burst.ts"
 import { firstRoom, gatewayOf, liveRoom, mixedNewRoom, newRoom, reservedRoom, type Sizes, userBody } from "./scenarios.ts"
 
 /** Runs `f` over `items`, `width` at a time. */
-const pool = async <A>(items: ReadonlyArray<A>, width: number, f: (a: A) => Promise<void>) => {
+export const pool = async <A>(items: ReadonlyArray<A>, width: number, f: (a: A) => Promise<void>) => {
   let next = 0
   await Promise.all(Array.from({ length: width }, async () => {
     while (next < items.length) await f(items[next++]!)
   }))
 }
 
-const send = async (base: string, method: string, path: string, body?: string) => {
+export const send = async (base: string, method: string, path: string, body?: string) => {
   const response = await fetch(base + path, {
     method,
     ...(body === undefined ? {} : { body, headers: { "content-type": "application/json" } })
@@ -20,7 +20,7 @@ const send = async (base: string, method: string, path: string, body?: string) =
   await response.arrayBuffer()
 }
 
-const range = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i))
+export const range = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i))
 
 /** Creates every room the scenarios use, assigns the sticky ones and fills the live ones with users. */
 export const prepare = async (base: string, sizes: Sizes, burstRooms = 0) => {

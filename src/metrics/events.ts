@@ -22,6 +22,9 @@ export const countFailovers = (rooms: number) => CurrentMetrics.useSync((m) => m
 /** A room's gateway answered to a client: from the read view, or by the room's actor. */
 export const countStickyAnswer = (source: "view" | "room") => CurrentMetrics.useSync((m) => m.roomServerAnswers.labels(source).inc())
 
+/** A room's actor came into this process's memory (1) or left it (-1). */
+export const countResidentRoom = (change: 1 | -1) => CurrentMetrics.useSync((m) => m.roomsResident.inc(change))
+
 /** Gateway load counters found different from the sum of their assignments (and set to it). */
 export const countCounterDrift = (gateways: number) => CurrentMetrics.useSync((m) => m.counterDrift.inc(gateways))
 

@@ -167,6 +167,12 @@ export const makeFamilies = (options: {
     registers
   })
 
+  const roomsResident = new Gauge({
+    name: "rooms_resident",
+    help: "Room actors in this process's memory (each leaves ROOM_RESIDENCY after its room's last message)",
+    registers
+  })
+
   for (const reason of ["over_cap", "silent"]) connectionsRefused.labels(reason).inc(0)
   for (const source of ["view", "room"]) roomServerAnswers.labels(source).inc(0)
   for (const kind of ["rooms", "sessions", "reads", "admin", "other"]) requestsShed.labels(kind).inc(0)
@@ -243,6 +249,7 @@ export const makeFamilies = (options: {
     counterDrift,
     requestsShed,
     roomServerAnswers,
+    roomsResident,
     realtimeRefused,
     sessionsOverLimit,
     loginsThrottled,

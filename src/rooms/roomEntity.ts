@@ -17,7 +17,7 @@ import { AppConfig } from "../config.ts"
 import { Outage } from "../db/outage.ts"
 import { type RoomRow, RoomStore } from "../db/roomStore.ts"
 import { type DatabaseUnavailable, NoGatewayAvailable, RoomNotFound, RoomUnavailable } from "../domain/errors.ts"
-import { countRelease } from "../metrics/events.ts"
+import { countRelease, countResidentRoom } from "../metrics/events.ts"
 import { roomChange, RoomChanges } from "./changes.ts"
 import { Room, type RoomStatus } from "./roomProtocol.ts"
 import { type Candidate, Placement } from "./placement.ts"
@@ -46,8 +46,12 @@ export const makeRoomEntity = Effect.gen(function*() {
   // The clock of the layer that hosts the rooms (entity fibers run in the cluster's context).
   const clock = yield* Clock.Clock
   const machine = configuredMachine(config)
-  // Timers normally fire inside the entity; keep it resident past the longest one.
-  const maxIdleTime = Duration.millis(Math.max(config.drainGrace, config.assignmentTtl) + 60_000)
+  // A room costs nothing while nobody talks to it: its actor leaves memory
+  // ROOM_RESIDENCY after its last message (the cluster looks every
+  // ROOM_RESIDENCY, at least 5 s and at most 30 s apart, so up to that much later). A timer still pending then fires from
+  // storage: the deadline sweep wakes the room, which reloads and steps
+  // (src/rooms/deadlines.ts), at most a sweep interval late.
+  const maxIdleTime = Duration.millis(config.roomResidency)
 
   return Room.toLayer(Effect.gen(function*() {
     const address = yield* Entity.CurrentAddress
@@ -59,6 +63,8 @@ export const makeRoomEntity = Effect.gen(function*() {
     const stalls = yield* EventLoopStalls
     const self = (yield* Room.client)(roomId)
     const timer = yield* FiberHandle.make()
+    yield* countResidentRoom(1)
+    yield* Effect.addFinalizer(() => countResidentRoom(-1))
     let loaded: Loaded | undefined
     // The process's stall count when `loaded` was read from storage: after
     // a stall another process may have taken the room over and changed it

@@ -31,6 +31,7 @@ export const families = {
   gateway_users: "GAUGE",
   gateway_online: "GAUGE",
   rooms: "GAUGE",
+  rooms_resident: "GAUGE",
   // process and Node metrics
   process_cpu_seconds_total: "COUNTER",
   process_resident_memory_bytes: "GAUGE",
