@@ -21,6 +21,10 @@ import { type ClosedFeed, closedFeed, type JanusEvent, toSessionInput, type User
 /** Why telling rooms failed: the database or a room did not answer. */
 export type Unavailable = DatabaseUnavailable | RoomUnavailable
 
+/** A session that names a room or a gateway the service does not know: refused, naming which. */
+const unknownPlace = (tag: "UnknownRoom" | "UnknownGateway", input: { readonly room: RoomId; readonly gateway: string }) =>
+  new ProtocolError({ reason: tag === "UnknownRoom" ? `unknown room ${input.room}` : `unknown gateway ${input.gateway}` })
+
 export class Sessions extends Context.Service<Sessions, {
   /**
    * A keepalive of `user`: upserts the session and tells its room. Fields
@@ -115,9 +119,8 @@ export class Sessions extends Context.Service<Sessions, {
         const outcome = yield* store.upsert(input)
         switch (outcome._tag) {
           case "UnknownRoom":
-            return yield* new ProtocolError({ reason: `unknown room ${input.room}` })
           case "UnknownGateway":
-            return yield* new ProtocolError({ reason: `unknown gateway ${input.gateway}` })
+            return yield* unknownPlace(outcome._tag, input)
           case "Joined":
             if (outcome.left !== undefined) yield* tell("left", outcome.left)
             yield* tell("joined", outcome.place, input)
@@ -192,9 +195,8 @@ export class Sessions extends Context.Service<Sessions, {
         const outcome = yield* store.openSocket(input)
         switch (outcome._tag) {
           case "UnknownRoom":
-            return yield* new ProtocolError({ reason: `unknown room ${input.room}` })
           case "UnknownGateway":
-            return yield* new ProtocolError({ reason: `unknown gateway ${input.gateway}` })
+            return yield* unknownPlace(outcome._tag, input)
           case "Opened":
             yield* tell("joined", outcome.place)
             yield* keepWithinLimit(input.userId)
