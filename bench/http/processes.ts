@@ -4,26 +4,16 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { once } from "node:events"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
+import { freePort, root } from "../../test/support/process.ts"
 
-export const root = fileURLToPath(new URL("../../", import.meta.url))
+export { root }
 
 export interface Running {
   readonly child: ChildProcess
   readonly base: string
   readonly stop: () => Promise<void>
-}
-
-export const freePort = async (): Promise<number> => {
-  const server = createServer()
-  server.listen(0, "127.0.0.1")
-  await once(server, "listening")
-  const address = server.address()
-  server.close()
-  return typeof address === "object" && address ? address.port : 0
 }
 
 /** Resident memory of a process in MiB: now (VmRSS) and its peak so far (VmHWM). */

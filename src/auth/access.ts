@@ -17,6 +17,23 @@ export const EventsPassword = Schema.String.check(
   })
 ).annotate({ description: `Write-only; at most ${maxPasswordBytes} bytes (stored as a bcrypt hash)` })
 
+/**
+ * `self` answered as `{"error"}` with `status` and one header, `header`, that
+ * carries the rest of the error (`carry` reads it from the error and back).
+ */
+const withHeader = <S extends Schema.Top & { readonly Type: { readonly error: string } }, H extends string, V extends Schema.Top>(
+  self: S,
+  response: { readonly status: number; readonly description: string; readonly header: H; readonly value: V },
+  carry: { readonly decode: (error: string, value: V["Type"]) => S["Type"]; readonly encode: (e: S["Type"]) => V["Type"] }
+) =>
+  self.pipe(HttpApiSchema.encodeToWithHeaders<S, Schema.Struct<{ error: typeof Schema.String }>, Record<H, V>>({
+    body: Schema.Struct({ error: Schema.String }).annotate({ httpApiStatus: response.status, description: response.description }),
+    headers: { [response.header]: response.value } as Record<H, V>
+  }, {
+    decode: ({ body, headers }) => carry.decode(body.error, (headers as Record<H, V["Type"]>)[response.header]),
+    encode: (e) => ({ body: { error: e.error }, headers: { [response.header]: carry.encode(e) } as Schema.Struct.Type<Record<H, V>> })
+  }))
+
 /** No credential, or one that does not check out. */
 export class UnauthorizedError extends Schema.Error<UnauthorizedError>("Unauthorized")({
   error: Schema.String,
@@ -24,18 +41,12 @@ export class UnauthorizedError extends Schema.Error<UnauthorizedError>("Unauthor
 }) {}
 
 /** 401 `{"error"}` with the `WWW-Authenticate` challenge of the route. */
-export const Unauthorized = UnauthorizedError.pipe(
-  HttpApiSchema.encodeToWithHeaders({
-    body: Schema.Struct({ error: Schema.String }).annotate({
-      httpApiStatus: 401,
-      description: "No credential, or one that is wrong, expired or not trusted"
-    }),
-    headers: { "www-authenticate": Schema.String }
-  }, {
-    decode: ({ body, headers }) => new UnauthorizedError({ error: body.error, challenge: headers["www-authenticate"] }),
-    encode: (e) => ({ body: { error: e.error }, headers: { "www-authenticate": e.challenge } })
-  })
-)
+export const Unauthorized = withHeader(UnauthorizedError, {
+  status: 401,
+  description: "No credential, or one that is wrong, expired or not trusted",
+  header: "www-authenticate",
+  value: Schema.String
+}, { decode: (error, challenge) => new UnauthorizedError({ error, challenge }), encode: (e) => e.challenge })
 
 /** Too many failed logins from one address for one user name. */
 export class TooManyRequestsError extends Schema.Error<TooManyRequestsError>("TooManyRequests")({
@@ -44,18 +55,12 @@ export class TooManyRequestsError extends Schema.Error<TooManyRequestsError>("To
 }) {}
 
 /** 429 `{"error"}` with `Retry-After`. */
-export const TooManyRequests = TooManyRequestsError.pipe(
-  HttpApiSchema.encodeToWithHeaders({
-    body: Schema.Struct({ error: Schema.String }).annotate({
-      httpApiStatus: 429,
-      description: "Too many failed logins from this address for this user name; the password is not checked until Retry-After seconds pass"
-    }),
-    headers: { "retry-after": Schema.NumberFromString }
-  }, {
-    decode: ({ body, headers }) => new TooManyRequestsError({ error: body.error, retryAfter: headers["retry-after"] }),
-    encode: (e) => ({ body: { error: e.error }, headers: { "retry-after": e.retryAfter } })
-  })
-)
+export const TooManyRequests = withHeader(TooManyRequestsError, {
+  status: 429,
+  description: "Too many failed logins from this address for this user name; the password is not checked until Retry-After seconds pass",
+  header: "retry-after",
+  value: Schema.NumberFromString
+}, { decode: (error, retryAfter) => new TooManyRequestsError({ error, retryAfter }), encode: (e) => e.retryAfter })
 
 export class Forbidden extends Schema.Error<Forbidden>("Forbidden")({ error: Schema.String }, {
   httpApiStatus: 403,

@@ -75,10 +75,10 @@ export interface MediaPatch {
   readonly screen?: boolean | undefined
 }
 
-export type OpenOutcome =
-  | { readonly _tag: "Opened"; readonly place: SessionPlace }
-  | { readonly _tag: "UnknownRoom" }
-  | { readonly _tag: "UnknownGateway" }
+/** A session that names a room or a gateway not in the database: nothing is written. */
+export type UnknownPlace = { readonly _tag: "UnknownRoom" } | { readonly _tag: "UnknownGateway" }
+
+export type OpenOutcome = { readonly _tag: "Opened"; readonly place: SessionPlace } | UnknownPlace
 
 export type UpsertOutcome =
   | {
@@ -89,8 +89,7 @@ export type UpsertOutcome =
     readonly userSessions: number
   }
   | { readonly _tag: "Updated"; readonly place: SessionPlace }
-  | { readonly _tag: "UnknownRoom" }
-  | { readonly _tag: "UnknownGateway" }
+  | UnknownPlace
 
 const touchSlice = 10_000
 

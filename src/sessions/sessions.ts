@@ -5,7 +5,7 @@
 import { Clock, Context, Effect, Layer, Stream } from "effect"
 import { hearsKeepalives } from "../../machines/step.ts"
 import { AppConfig } from "../config.ts"
-import { type MediaPatch, type SessionPlace, SessionStore, type SocketSessionInput } from "../db/sessionStore.ts"
+import { type MediaPatch, type SessionPlace, SessionStore, type SocketSessionInput, type UnknownPlace } from "../db/sessionStore.ts"
 import { GatewayStore } from "../db/gatewayStore.ts"
 import { BadEvent, type DatabaseUnavailable, ForeignGatewayEvent, ProtocolError, type RoomUnavailable } from "../domain/errors.ts"
 import type { RoomId } from "../domain/room.ts"
@@ -20,6 +20,14 @@ import { type ClosedFeed, closedFeed, type JanusEvent, toSessionInput, type User
 
 /** Why telling rooms failed: the database or a room did not answer. */
 export type Unavailable = DatabaseUnavailable | RoomUnavailable
+
+/** The store's outcome for a session; one that names a room or a gateway the service does not know is refused, naming which. */
+const placed = <O extends { readonly _tag: string }>(outcome: O | UnknownPlace, input: { readonly room: RoomId; readonly gateway: string }) =>
+  outcome._tag === "UnknownRoom"
+    ? Effect.fail(new ProtocolError({ reason: `unknown room ${input.room}` }))
+    : outcome._tag === "UnknownGateway"
+    ? Effect.fail(new ProtocolError({ reason: `unknown gateway ${input.gateway}` }))
+    : Effect.succeed(outcome as O)
 
 export class Sessions extends Context.Service<Sessions, {
   /**
@@ -112,12 +120,8 @@ export class Sessions extends Context.Service<Sessions, {
           // still live in the room that counts it: acknowledged for another window
           return acknowledged.add({ session: known, room: input.room, gateway: input.gateway }, now, input, epoch)
         }
-        const outcome = yield* store.upsert(input)
+        const outcome = yield* Effect.flatMap(store.upsert(input), (o) => placed(o, input))
         switch (outcome._tag) {
-          case "UnknownRoom":
-            return yield* new ProtocolError({ reason: `unknown room ${input.room}` })
-          case "UnknownGateway":
-            return yield* new ProtocolError({ reason: `unknown gateway ${input.gateway}` })
           case "Joined":
             if (outcome.left !== undefined) yield* tell("left", outcome.left)
             yield* tell("joined", outcome.place, input)
@@ -189,17 +193,10 @@ export class Sessions extends Context.Service<Sessions, {
 
     const openSocket = (input: SocketSessionInput) =>
       Effect.gen(function*() {
-        const outcome = yield* store.openSocket(input)
-        switch (outcome._tag) {
-          case "UnknownRoom":
-            return yield* new ProtocolError({ reason: `unknown room ${input.room}` })
-          case "UnknownGateway":
-            return yield* new ProtocolError({ reason: `unknown gateway ${input.gateway}` })
-          case "Opened":
-            yield* tell("joined", outcome.place)
-            yield* keepWithinLimit(input.userId)
-            return outcome.place
-        }
+        const { place } = yield* Effect.flatMap(store.openSocket(input), (o) => placed(o, input))
+        yield* tell("joined", place)
+        yield* keepWithinLimit(input.userId)
+        return place
       })
 
     const updateSocket = (place: SessionPlace, media: MediaPatch) =>

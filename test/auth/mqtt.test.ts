@@ -46,43 +46,50 @@ const readyWithin = (base: string) =>
     { schedule: Schedule.spaced(Duration.millis(100)), times: 50 }
   )
 
+/** The service on a fresh database, its MQTT at the locked broker as `env` says (given the broker's port); its log lines kept. */
+const serviceOnLockedBroker = (env: (port: number) => Record<string, string>) =>
+  Effect.gen(function*() {
+    const broker = yield* lockedBroker
+    const logs = collectLogs()
+    const { base } = yield* serviceOnFreshDatabase(env(broker.port), logs.logger)
+    return { broker, logs, base }
+  })
+
+/** Whether a log line shows the password, as it is or percent-encoded. */
+const showsPassword = (lines: ReadonlyArray<string>) => lines.some((l) => l.includes(password) || l.includes(encodeURIComponent(password)))
+
 describe(`MQTT credentials (${backend}, in-process broker with authentication)`, () => {
   it.live("the right MQTT_USERNAME/MQTT_PASSWORD connect; /ready says so", () =>
     Effect.gen(function*() {
-      const broker = yield* lockedBroker
-      const logs = collectLogs()
-      const { base } = yield* serviceOnFreshDatabase({
-        MQTT_URL: `mqtt://127.0.0.1:${broker.port}`,
+      const { broker, logs, base } = yield* serviceOnLockedBroker((port) => ({
+        MQTT_URL: `mqtt://127.0.0.1:${port}`,
         MQTT_USERNAME: username,
         MQTT_PASSWORD: password
-      }, logs.logger)
+      }))
       assert.deepInclude(yield* readyWithin(base), { status: "ready", mqtt: "connected" })
       assert.strictEqual(broker.refused(), 0)
       assert.isTrue(logs.lines.some((l) => l.includes("MQTT connected")))
-      assert.isFalse(logs.lines.some((l) => l.includes(password) || l.includes(encodeURIComponent(password))))
+      assert.isFalse(showsPassword(logs.lines))
     }).pipe(Effect.scoped))
 
   it.live("credentials in the URL's userinfo are percent-decoded, even with ':' '@' '/' in them", () =>
     Effect.gen(function*() {
-      const broker = yield* lockedBroker
-      const logs = collectLogs()
-      const url = `mqtt://${encodeURIComponent(username)}:${encodeURIComponent(password)}@127.0.0.1:${broker.port}`
-      const { base } = yield* serviceOnFreshDatabase({ MQTT_URL: url }, logs.logger)
+      const { logs, base } = yield* serviceOnLockedBroker((port) => ({
+        MQTT_URL: `mqtt://${encodeURIComponent(username)}:${encodeURIComponent(password)}@127.0.0.1:${port}`
+      }))
       assert.deepInclude(yield* readyWithin(base), { mqtt: "connected" })
-      assert.isFalse(logs.lines.some((l) => l.includes(password) || l.includes(encodeURIComponent(password))))
+      assert.isFalse(showsPassword(logs.lines))
     }).pipe(Effect.scoped))
 
   it.live("a wrong password is refused by the broker: /ready answers 503, the password is not logged", () =>
     Effect.gen(function*() {
-      const broker = yield* lockedBroker
-      const logs = collectLogs()
       const wrong = "not-the-password"
-      const { base } = yield* serviceOnFreshDatabase({
-        MQTT_URL: `mqtt://${encodeURIComponent(username)}:${encodeURIComponent(password)}@127.0.0.1:${broker.port}`,
+      const { broker, logs, base } = yield* serviceOnLockedBroker((port) => ({
+        MQTT_URL: `mqtt://${encodeURIComponent(username)}:${encodeURIComponent(password)}@127.0.0.1:${port}`,
         // The explicit variables win over the URL's userinfo.
         MQTT_USERNAME: username,
         MQTT_PASSWORD: wrong
-      }, logs.logger)
+      }))
       yield* Effect.retry(
         Effect.suspend(() => (broker.refused() > 0 ? Effect.void : Effect.fail("not yet"))),
         { schedule: Schedule.spaced(Duration.millis(100)), times: 50 }

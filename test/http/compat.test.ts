@@ -3,47 +3,22 @@
 // event handler, replayed over HTTP and MQTT, asserting what each client
 // would see.
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Schedule } from "effect"
-import { publisher, realBrokerUrl, relayedBroker } from "../support/broker.ts"
+import { Effect } from "effect"
+import { brokerName, serviceOverMqtt } from "../support/broker.ts"
 import { backend } from "../support/database.ts"
-import { call, type Reply, serviceOnFreshDatabase } from "../support/service.ts"
-
-const brokerName = realBrokerUrl === undefined ? "in-process broker" : "Mosquitto"
-
-const expectStatus = (reply: Reply, status: number) => {
-  assert.strictEqual(reply.status, status, JSON.stringify(reply.body))
-  return reply.body
-}
-
-const eventually = <A, E, R>(check: Effect.Effect<A, E, R>, times = 80) =>
-  Effect.retry(check, { schedule: Schedule.spaced(Duration.millis(100)), times })
-
-const unique = () => Math.random().toString(36).slice(2, 8)
+import { galaxyProfile, galaxySession } from "../support/galaxy.ts"
+import { call, eventually, expectStatus, type Reply, serviceOnFreshDatabase } from "../support/service.ts"
 
 /** The user object the Galaxy web client builds and sends (to /v2/room_server, and over MQTT to gxydb/users). */
 const galaxyUser = (over: Record<string, unknown> = {}) => ({
-  display: "Ivan Petrov",
-  email: "ivan@example.com",
-  roles: ["gxy_user", "offline_access"],
+  ...galaxyProfile,
   id: "7c9e6679-7425-40de-944b-e07fc1f90ae7",
-  username: "Ivan",
-  familyname: "Petrov",
-  role: "user",
-  isClient: true,
-  vhinfo: { id: "x", first_name: "Ivan", last_name: "Petrov", email: "ivan@example.com", active: true },
-  allowed: true,
-  system: "Mozilla/5.0 (X11; Linux x86_64) Chrome/125.0 Safari/537.36",
-  extra: { streams: [{ type: "audio", mindex: 0, mid: "0", codec: "opus" }], isGroup: false },
   ip: "85.64.1.2",
   country: "IL",
   room: "2171",
   group: "Room 1",
   janus: "gxy1",
-  camera: true,
-  question: false,
-  timestamp: 1715412345123,
-  session: 2964711542310155,
-  handle: 7138924455716822,
+  ...galaxySession,
   rfid: "7c9e6679-7425-40de-944b-e07fc1f90ae7-Xy3",
   ...over
 })
@@ -217,15 +192,11 @@ describe(`string room ids end to end (${backend})`, () => {
 describe(`the Galaxy web client over MQTT (${backend}, ${brokerName})`, () => {
   it.live("its whole user object on gxydb/users joins the room; a leaving event with its string id on gxydb/events closes it", () =>
     Effect.gen(function*() {
-      const tag = unique()
-      const gateway = `mqc${tag}`
-      const room = `mqtt-${tag}`
-      const { broker, serviceUrl } = yield* relayedBroker
-      const { api } = yield* serviceOnFreshDatabase({ SCALE: "true", MQTT_URL: serviceUrl, AVAILABLE_JANUS_SERVERS: gateway, DRAIN_GRACE: "400ms" })
-      expectStatus(yield* api.post("/admin/gateways", { name: gateway }), 201)
-      expectStatus(yield* api.post("/admin/rooms", { room, name: `MQTT ${tag}` }), 201)
-      yield* eventually(Effect.flatMap(api.get("/ready"), (r) => (r.status === 200 ? Effect.void : Effect.fail(r))))
-      const pub = yield* publisher(broker)
+      const { api, pub, tag, gateway, room } = yield* serviceOverMqtt({
+        room: (tag) => `mqtt-${tag}`,
+        onGateway: false,
+        env: () => ({ DRAIN_GRACE: "400ms" })
+      })
       const user = galaxyUser({ id: `u-${tag}`, room, janus: gateway, rfid: `u-${tag}-Xy3` })
       // the web client publishes to the bare topic, with its id in the body
       yield* pub.publish("gxydb/users", user)

@@ -6,23 +6,12 @@
 // never a reason to refuse; the Shidur app's room flags; meeting rooms kept
 // out of Galaxy's lists; an empty retained status clearing a gateway's.
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Schedule } from "effect"
-import { publisher, realBrokerUrl, relayedBroker } from "../support/broker.ts"
+import { Effect } from "effect"
+import { brokerName, serviceOverMqtt } from "../support/broker.ts"
 import { backend } from "../support/database.ts"
+import { galaxyProfile, galaxySession } from "../support/galaxy.ts"
 import { bearer, send, signHs256 } from "../support/identity.ts"
-import { collectLogs, type Reply, serviceOnFreshDatabase } from "../support/service.ts"
-
-const brokerName = realBrokerUrl === undefined ? "in-process broker" : "Mosquitto"
-
-const expectStatus = (reply: Reply, status: number) => {
-  assert.strictEqual(reply.status, status, JSON.stringify(reply.body))
-  return reply.body
-}
-
-const eventually = <A, E, R>(check: Effect.Effect<A, E, R>, times = 100) =>
-  Effect.retry(check, { schedule: Schedule.spaced(Duration.millis(100)), times })
-
-const unique = () => Math.random().toString(36).slice(2, 8)
+import { collectLogs, eventually, expectStatus, type Reply, serviceOnFreshDatabase } from "../support/service.ts"
 
 /** What the geo service answers (galaxy3's geoInfo): the country's name, its code apart. */
 const geoAnswer = { ip: "85.64.1.2", country: "Israel", code: "IL", city: "Tel Aviv", isp: "Bezeq", isp_code: "BZQ" }
@@ -33,29 +22,15 @@ const geoAnswer = { ip: "85.64.1.2", country: "Israel", code: "IL", city: "Tel A
  * picked from /groups, and the Janus session it joined.
  */
 const galaxyUser = (id: string, room: number | string, janus: string, over: Record<string, unknown> = {}) => ({
-  display: "Ivan Petrov",
-  email: "ivan@example.com",
-  roles: ["gxy_user", "offline_access"],
+  ...galaxyProfile,
   id,
-  username: "Ivan",
-  familyname: "Petrov",
-  role: "user",
-  isClient: true,
-  vhinfo: { id: "x", first_name: "Ivan", last_name: "Petrov", email: "ivan@example.com", active: true },
-  allowed: true,
-  system: "Mozilla/5.0 (X11; Linux x86_64) Chrome/125.0 Safari/537.36",
-  extra: { streams: [{ type: "audio", mindex: 0, mid: "0", codec: "opus" }], isGroup: false },
   geo: { country_code: geoAnswer.code, city: geoAnswer.city, region: geoAnswer.country },
   ip: geoAnswer.ip,
   country: geoAnswer.country,
   room,
   group: "Room 1",
   janus,
-  camera: true,
-  question: false,
-  timestamp: 1715412345123,
-  session: 2964711542310155,
-  handle: 7138924455716822,
+  ...galaxySession,
   // Janus's publisher id, a number unless the room uses string ids
   rfid: 4455667788,
   ...over
@@ -213,15 +188,7 @@ describe(`the Galaxy web client as it really sends (${backend})`, () => {
 describe(`the Galaxy web client over MQTT (${backend}, ${brokerName})`, () => {
   it.live("its user object on gxydb/users, country name and all, is listed; an empty retained status clears the gateway's", () =>
     Effect.gen(function*() {
-      const tag = unique()
-      const gw = `gal${tag}`
-      const room = 80_000 + Math.floor(Math.random() * 900_000)
-      const { broker, serviceUrl } = yield* relayedBroker
-      const { api } = yield* serviceOnFreshDatabase({ SCALE: "true", MQTT_URL: serviceUrl, AVAILABLE_JANUS_SERVERS: gw })
-      expectStatus(yield* api.post("/admin/gateways", { name: gw }), 201)
-      expectStatus(yield* api.post("/admin/rooms", { room, name: `Galaxy ${tag}`, default_gateway: gw }), 201)
-      yield* eventually(Effect.flatMap(api.get("/ready"), (r) => (r.status === 200 ? Effect.void : Effect.fail(r))))
-      const pub = yield* publisher(broker)
+      const { api, pub, tag, gateway: gw, room } = yield* serviceOverMqtt()
 
       // updateGxyUser: the whole user object on the bare topic gxydb/users
       yield* pub.publish("gxydb/users", galaxyUser(`mq-${tag}`, room, gw, { timestamp: 1.5, extra: { big: "y".repeat(5_000) } }))

@@ -1,17 +1,9 @@
 // Sessions over HTTP: keepalives, Janus events, the drain grace and the
 // dead-session cleaner, against the real database.
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Schedule } from "effect"
+import { Duration, Effect, Fiber } from "effect"
 import { backend } from "../support/database.ts"
-import { collectLogs, type Reply, serviceOnFreshDatabase } from "../support/service.ts"
-
-const expectStatus = (reply: Reply, status: number) => {
-  assert.strictEqual(reply.status, status, JSON.stringify(reply.body))
-  return reply.body
-}
-
-const eventually = <A, E, R>(check: Effect.Effect<A, E, R>, times = 80) =>
-  Effect.retry(check, { schedule: Schedule.spaced(Duration.millis(100)), times })
+import { collectLogs, eventually, expectStatus, type Reply, serviceOnFreshDatabase } from "../support/service.ts"
 
 const leaving = (feed: number | string, gateway: string, event = "leaving") => ({
   emitter: gateway,
@@ -33,6 +25,17 @@ const machine = (api: { get: (p: string) => Effect.Effect<Reply> }, room = 2171)
 
 const waitForState = (api: { get: (p: string) => Effect.Effect<Reply> }, state: string, room = 2171) =>
   eventually(Effect.flatMap(machine(api, room), (m) => (m.state === state ? Effect.succeed(m) : Effect.fail(m.state))))
+
+/** The service with its cleaner sweeping every `interval` and closing sessions silent for `deadAfter`; its log lines kept. */
+const serviceWithCleaner = (interval: string, deadAfter: string) =>
+  Effect.gen(function*() {
+    const logs = collectLogs()
+    const service = yield* serviceOnFreshDatabase(
+      { SCALE: "true", CLEAN_SESSIONS_INTERVAL: interval, DEAD_SESSION_PERIOD: deadAfter, DRAIN_GRACE: "1m" },
+      logs.logger
+    )
+    return { ...service, logs }
+  })
 
 describe(`PUT /users/:id (${backend})`, () => {
   it.live("creates the user, upserts one session per (user, gateway, gateway session), and shows it in /rooms", () =>
@@ -185,11 +188,7 @@ describe(`POST /event and the drain grace (${backend})`, () => {
 describe(`the dead-session cleaner (${backend})`, () => {
   it.live("closes sessions whose keepalives stopped, never one whose keepalive arrives during the sweep", () =>
     Effect.gen(function*() {
-      const logs = collectLogs()
-      const { api, sql } = yield* serviceOnFreshDatabase(
-        { SCALE: "true", CLEAN_SESSIONS_INTERVAL: "100ms", DEAD_SESSION_PERIOD: "1s", DRAIN_GRACE: "1m" },
-        logs.logger
-      )
+      const { api, sql, logs } = yield* serviceWithCleaner("100ms", "1s")
       const ids = Array.from({ length: 20 }, (_, i) => i)
       yield* Effect.forEach(ids, (i) => api.put(`/users/k${i}`, user({ session: 1000 + i, rfid: 2000 + i })), { concurrency: 10 })
       // Even users keep sending keepalives while the cleaner sweeps every 100 ms; odd users go silent.
@@ -218,11 +217,7 @@ describe(`the dead-session cleaner (${backend})`, () => {
 describe(`the cleaner's recount (${backend})`, () => {
   it.live("a room that never heard of a leave (or a join) is repaired from the sessions table", () =>
     Effect.gen(function*() {
-      const logs = collectLogs()
-      const { api, sql } = yield* serviceOnFreshDatabase(
-        { SCALE: "true", CLEAN_SESSIONS_INTERVAL: "300ms", DEAD_SESSION_PERIOD: "1h", DRAIN_GRACE: "1m" },
-        logs.logger
-      )
+      const { api, sql, logs } = yield* serviceWithCleaner("300ms", "1h")
       expectStatus(yield* api.put("/users/a", user({ session: 1, rfid: "a-1" })), 200)
       expectStatus(yield* api.put("/users/b", user({ session: 2, rfid: "b-1" })), 200)
       assert.strictEqual((yield* machine(api)).sessions, 2)

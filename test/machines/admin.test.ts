@@ -6,16 +6,22 @@ import { assert, describe, it } from "@effect/vitest"
 import type { RoomState } from "../../machines/room.machine.ts"
 import { type RoomEffect, step } from "../../machines/step.ts"
 import {
-  assignedEmpty, assignedWithA, assigning, cancel, draining, type Input, join, machine, persisted, roomAfter, schedule, second,
-  ttlTimer, write
+  assignedEmpty, assignedWithA, assigning, cancel, draining, type Input, join, machine, persisted, released, roomAfter, schedule,
+  second, ttlTimer, write
 } from "./given.ts"
 
 const release = { type: "RELEASE.REQUESTED" } as const
 const reassign = (gateway?: string) => (gateway === undefined ? { type: "REASSIGN.REQUESTED" } as const : { type: "REASSIGN.REQUESTED", gateway } as const)
 
-const releasedByAdmin: ReadonlyArray<RoomEffect> = [
-  { _tag: "ReleaseAssignment", reason: "released by admin" },
-  { _tag: "Log", line: { level: "info", message: "Released room assignment", reason: "released by admin" }, gateway: "gxy5" }
+const releasedByAdmin = released("released by admin")
+
+/** Moved by the operator to gxy7 at once: a new reservation there, a full ASSIGNMENT_TTL from the move. */
+const movedToGxy7 = (seq: number, users: number, at: number): ReadonlyArray<RoomEffect> => [
+  persisted(seq, "assigned", "REASSIGN.REQUESTED", "assigned", "gxy7", users),
+  cancel(ttlTimer),
+  write("gxy7", "IL", users),
+  { _tag: "Log", line: { level: "info", message: "Moved room to another gateway", reason: "requested by admin" }, gateway: "gxy5" },
+  schedule(ttlTimer, at + 120_000)
 ]
 
 interface Case {
@@ -57,24 +63,12 @@ const cases: ReadonlyArray<Case> = [
   {
     name: "assigned + REASSIGN.REQUESTED naming gxy7 → assigned on gxy7 at once, same region and users, a new reservation",
     given: assignedWithA, send: reassign("gxy7"), state: "assigned", gateway: "gxy7", region: "IL", avoid: null, sessions: ["a"],
-    effects: [
-      persisted(4, "assigned", "REASSIGN.REQUESTED", "assigned", "gxy7", 1),
-      cancel(ttlTimer),
-      write("gxy7", "IL", 1),
-      { _tag: "Log", line: { level: "info", message: "Moved room to another gateway", reason: "requested by admin" }, gateway: "gxy5" },
-      schedule(ttlTimer, 1_004_000 + 120_000)
-    ]
+    effects: movedToGxy7(4, 1, 1_004_000)
   },
   {
     name: "an empty reservation moved to gxy7 gets a full ASSIGNMENT_TTL there",
     given: assignedEmpty, send: reassign("gxy7"), state: "assigned", gateway: "gxy7", region: "IL", avoid: null, sessions: [],
-    effects: [
-      persisted(3, "assigned", "REASSIGN.REQUESTED", "assigned", "gxy7", 0),
-      cancel(ttlTimer),
-      write("gxy7", "IL", 0),
-      { _tag: "Log", line: { level: "info", message: "Moved room to another gateway", reason: "requested by admin" }, gateway: "gxy5" },
-      schedule(ttlTimer, 1_003_000 + 120_000)
-    ]
+    effects: movedToGxy7(3, 0, 1_003_000)
   }
 ]
 

@@ -48,3 +48,8 @@ export const write = (gateway: string, region: string | null, users: number): Ro
   _tag: "WriteAssignment", gateway, region, users
 })
 export const touch: RoomEffect = { _tag: "TouchAssignment" }
+/** The assignment released on the room's gateway, and the line that says why. */
+export const released = (reason: string, message = "Released room assignment"): ReadonlyArray<RoomEffect> => [
+  { _tag: "ReleaseAssignment", reason },
+  { _tag: "Log", line: { level: "info", message, reason }, gateway: "gxy5" }
+]

@@ -7,7 +7,7 @@ import type { RoomState } from "../../machines/room.machine.ts"
 import { type RoomEffect, step } from "../../machines/step.ts"
 import {
   assignedEmpty, assignedWithA, assigning, cancel, down, draining, failed, graceTimer, type Input, join, leave, loaded,
-  machine, persisted, requested, roomAfter, schedule, second, stored, synced, touch, ttlTimer, update, write
+  machine, persisted, released, requested, roomAfter, schedule, second, stored, synced, touch, ttlTimer, update, write
 } from "./given.ts"
 
 interface Expected {
@@ -116,8 +116,7 @@ describe("README: its gateway goes down", () => {
       effects: [
         persisted(5, "draining", "GATEWAY.DOWN", "idle", "gxy5", 0),
         cancel(graceTimer),
-        { _tag: "ReleaseAssignment", reason: "gateway down while draining" },
-        { _tag: "Log", line: { level: "info", message: "Released room assignment", reason: "gateway down while draining" }, gateway: "gxy5" }
+        ...released("gateway down while draining")
       ]
     }))
 

@@ -10,7 +10,7 @@ import type { RoomState } from "../../machines/room.machine.ts"
 import { type RoomEffect, step } from "../../machines/step.ts"
 import {
   assignedEmpty, assignedWithA, assigning, cancel, down, draining, failed, graceTimer, type Input, join, leave, machine,
-  persisted as row, placed, requested, roomAfter, schedule, second, stored, touch, ttlTimer, update, write
+  persisted as row, placed, released, requested, roomAfter, schedule, second, stored, touch, ttlTimer, update, write
 } from "./given.ts"
 
 interface Row {
@@ -99,12 +99,7 @@ const table: ReadonlyArray<Row> = [
     from: "assigned", event: "no session joined within `ASSIGNMENT_TTL` of assignment", condition: "nobody joined", to: "idle",
     effect: "release (a reservation nobody used)",
     given: assignedEmpty, send: ttlTimer, at: 1_002_000 + 120_000, gateway: null, region: null, sessions: [],
-    effects: [
-      row(3, "assigned", "after assignmentTtl", "idle", "gxy5", 0),
-      cancel(ttlTimer),
-      { _tag: "ReleaseAssignment", reason: "reservation unused" },
-      { _tag: "Log", line: { level: "info", message: "Released room assignment", reason: "reservation unused" }, gateway: "gxy5" }
-    ]
+    effects: [row(3, "assigned", "after assignmentTtl", "idle", "gxy5", 0), cancel(ttlTimer), ...released("reservation unused")]
   },
   {
     from: "assigned", event: "`GATEWAY.DOWN` (g went offline for `FAILOVER_WAIT_TIME`)", condition: "g is the room's gateway", to: "assigning",
@@ -140,12 +135,7 @@ const table: ReadonlyArray<Row> = [
     from: "draining", event: "`DRAIN_GRACE` elapsed", condition: "", to: "idle",
     effect: "delete assignment, log `Cleaned up room assignment`",
     given: draining, send: graceTimer, at: 1_004_000 + 30_000, gateway: null, region: null, sessions: [],
-    effects: [
-      row(5, "draining", "after drainGrace", "idle", "gxy5", 0),
-      cancel(graceTimer),
-      { _tag: "ReleaseAssignment", reason: "drain grace elapsed" },
-      { _tag: "Log", line: { level: "info", message: "Cleaned up room assignment", reason: "drain grace elapsed" }, gateway: "gxy5" }
-    ]
+    effects: [row(5, "draining", "after drainGrace", "idle", "gxy5", 0), cancel(graceTimer), ...released("drain grace elapsed", "Cleaned up room assignment")]
   }
 ]
 

@@ -4,41 +4,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Schedule } from "effect"
 import { backend } from "../support/database.ts"
-import { publisher, realBrokerUrl, relayedBroker } from "../support/broker.ts"
-import { collectLogs, type Reply, serviceOnFreshDatabase } from "../support/service.ts"
-
-const brokerName = realBrokerUrl === undefined ? "in-process broker" : "Mosquitto"
-
-const expectStatus = (reply: Reply, status: number) => {
-  assert.strictEqual(reply.status, status, JSON.stringify(reply.body))
-  return reply.body
-}
-
-const eventually = <A, E, R>(check: Effect.Effect<A, E, R>, times = 60) =>
-  Effect.retry(check, { schedule: Schedule.spaced(Duration.millis(100)), times })
-
-const unique = () => Math.random().toString(36).slice(2, 8)
-
-/** A service on a fresh database, MQTT through a relay, with its own gateways and room. */
-const setup = (env: (gateways: ReadonlyArray<string>) => Record<string, string> = () => ({}), gatewayCount = 1) =>
-  Effect.gen(function*() {
-    const tag = unique()
-    const gateways = Array.from({ length: gatewayCount }, (_, i) => `mq${tag}${i}`)
-    const room = 70_000 + Math.floor(Math.random() * 900_000)
-    const { broker, relay, serviceUrl } = yield* relayedBroker
-    const logs = collectLogs()
-    const { api } = yield* serviceOnFreshDatabase({
-      SCALE: "true",
-      MQTT_URL: serviceUrl,
-      AVAILABLE_JANUS_SERVERS: gateways.join(","),
-      ...env(gateways)
-    }, logs.logger)
-    for (const name of gateways) expectStatus(yield* api.post("/admin/gateways", { name }), 201)
-    expectStatus(yield* api.post("/admin/rooms", { room, name: `MQTT ${tag}`, default_gateway: gateways[0] }), 201)
-    yield* eventually(Effect.flatMap(api.get("/ready"), (r) => (r.status === 200 ? Effect.void : Effect.fail(r))))
-    const pub = yield* publisher(broker)
-    return { api, pub, relay, logs, gateways, room }
-  })
+import { brokerName, serviceOverMqtt } from "../support/broker.ts"
+import { eventually, expectStatus, type Reply } from "../support/service.ts"
 
 const machineOf = (api: { get: (p: string) => Effect.Effect<Reply> }, room: number) =>
   Effect.map(api.get(`/admin/rooms/${room}/machine`), (r) => r.body)
@@ -46,7 +13,7 @@ const machineOf = (api: { get: (p: string) => Effect.Effect<Reply> }, room: numb
 describe(`MQTT ingest (${backend}, ${brokerName})`, () => {
   it.live("gxydb/users keepalives and gxydb/events leaving drive the room like HTTP does", () =>
     Effect.gen(function*() {
-      const { api, pub, gateways: [gw], room } = yield* setup(() => ({ DRAIN_GRACE: "500ms" }))
+      const { api, pub, gateways: [gw], room } = yield* serviceOverMqtt({ env: () => ({ DRAIN_GRACE: "500ms" }) })
       yield* pub.publish(`gxydb/users/mq-user-${room}`, { room, janus: gw, session: 5, rfid: 55, display: "Via MQTT" })
       const live = yield* eventually(Effect.flatMap(api.get(`/room/${room}`), (r) => (r.body.users?.length > 0 ? Effect.succeed(r.body) : Effect.fail(r))))
       assert.deepInclude(live.users[0], { id: `mq-user-${room}`, display: "Via MQTT", janus: gw })
@@ -61,7 +28,7 @@ describe(`MQTT ingest (${backend}, ${brokerName})`, () => {
 
   it.live("malformed messages on every topic are logged with their topic and dropped; the service goes on", () =>
     Effect.gen(function*() {
-      const { api, pub, logs, gateways: [gw], room } = yield* setup()
+      const { api, pub, logs, gateways: [gw], room } = yield* serviceOverMqtt()
       const bad: ReadonlyArray<readonly [string, unknown]> = [
         [`gxydb/users/bad-${room}`, "{not json"],
         [`gxydb/users/bad-${room}`, { room: "abc", janus: gw }],
@@ -90,7 +57,7 @@ describe(`MQTT ingest (${backend}, ${brokerName})`, () => {
 
   it.live("a gateway offline for FAILOVER_WAIT_TIME has its rooms moved, within its region; back online it takes new rooms", () =>
     Effect.gen(function*() {
-      const { api, pub, room, gateways } = yield* setup(([a, b, c]) => ({ SERVER_REGIONS: `IL:${a},${b};US:${c}`, FAILOVER_WAIT_TIME: "500ms" }), 3)
+      const { api, pub, room, gateways } = yield* serviceOverMqtt({ gateways: 3, env: ([a, b, c]) => ({ SERVER_REGIONS: `IL:${a},${b};US:${c}`, FAILOVER_WAIT_TIME: "500ms" }) })
       const [a, b] = gateways
       assert.deepStrictEqual(expectStatus(yield* api.post("/v2/room_server", { room, geo: { country_code: "IL" } }), 200), { janus: a })
       expectStatus(yield* api.put(`/users/f-${room}`, { room, janus: a, session: 1, rfid: `f-${room}` }), 200)
@@ -114,7 +81,7 @@ describe(`MQTT ingest (${backend}, ${brokerName})`, () => {
 
   it.live("a broker away for 10 s is rejoined within 2 s of its return and resubscribed; /ready follows the broker", () =>
     Effect.gen(function*() {
-      const { api, pub, relay, gateways: [gw], room } = yield* setup()
+      const { api, pub, relay, gateways: [gw], room } = yield* serviceOverMqtt()
       yield* relay.cut
       yield* eventually(Effect.flatMap(api.get("/ready"), (r) => (r.status === 503 ? Effect.succeed(r) : Effect.fail(r))))
       assert.match((yield* api.get("/ready")).body.error, /mqtt/)

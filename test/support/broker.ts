@@ -12,8 +12,12 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { freePort } from "./process.ts"
 import { tcpRelay } from "./proxy.ts"
+import { collectLogs, eventually, expectStatus, serviceOnFreshDatabase, unique } from "./service.ts"
 
 export const realBrokerUrl = process.env.MQTT_URL
+
+/** The broker tests run against, as their names say it. */
+export const brokerName = realBrokerUrl === undefined ? "in-process broker" : "Mosquitto"
 
 /** An aedes broker in this process, whatever MQTT_URL says (for tests whose messages must reach no other test). */
 export const inProcessBroker = Effect.acquireRelease(
@@ -58,6 +62,42 @@ export const publisher = (broker: { host: string; port: number }) =>
         )
       ).pipe(Effect.asVoid)
   })))
+
+/**
+ * The service on a fresh database, its MQTT through a relay to the test's
+ * broker, with gateways and a room of its own (named after a fresh tag, so
+ * services of tests beside it on the same broker ignore its messages), once
+ * /ready says it is connected; with a publisher straight to the broker and
+ * the service's log lines.
+ */
+export const serviceOverMqtt = <Room extends number | string = number>(options: {
+  /** How many gateways (`mq<tag>0`, `mq<tag>1`, …); one unless given. */
+  readonly gateways?: number
+  /** The room's id; a number from 70000 unless given. */
+  readonly room?: (tag: string) => Room
+  /** Whether the room is created with the first gateway as its default; it is unless given. */
+  readonly onGateway?: boolean
+  readonly env?: (gateways: ReadonlyArray<string>) => Record<string, string>
+} = {}) =>
+  Effect.gen(function*() {
+    const tag = unique()
+    const gateways = Array.from({ length: options.gateways ?? 1 }, (_, i) => `mq${tag}${i}`)
+    const room = options.room?.(tag) ?? (70_000 + Math.floor(Math.random() * 900_000)) as Room
+    const { broker, relay, serviceUrl } = yield* relayedBroker
+    const logs = collectLogs()
+    const { api } = yield* serviceOnFreshDatabase({
+      SCALE: "true",
+      MQTT_URL: serviceUrl,
+      AVAILABLE_JANUS_SERVERS: gateways.join(","),
+      ...options.env?.(gateways)
+    }, logs.logger)
+    for (const name of gateways) expectStatus(yield* api.post("/admin/gateways", { name }), 201)
+    const onGateway = options.onGateway === false ? {} : { default_gateway: gateways[0] }
+    expectStatus(yield* api.post("/admin/rooms", { room, name: `MQTT ${tag}`, ...onGateway }), 201)
+    yield* eventually(Effect.flatMap(api.get("/ready"), (r) => (r.status === 200 ? Effect.void : Effect.fail(r))))
+    const pub = yield* publisher(broker)
+    return { api, pub, relay, logs, tag, gateways, gateway: gateways[0]!, room }
+  })
 
 /** Mosquitto's program, when installed (it has shared subscriptions; the in-process broker does not). */
 export const mosquittoPath = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"].find((p) => existsSync(p))

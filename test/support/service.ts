@@ -1,5 +1,6 @@
 // The service in-process on a free port, over a given database layer.
-import { Context, Effect, Layer, Logger, References, Result } from "effect"
+import { assert } from "@effect/vitest"
+import { Context, Duration, Effect, Layer, Logger, References, Result, Schedule } from "effect"
 import { HttpServer } from "effect/http"
 import { serviceLayer } from "../../src/app.ts"
 import { decodeSettings, type Settings } from "../../src/config.ts"
@@ -81,3 +82,16 @@ export const client = (base: string) => ({
   patch: (path: string, body: unknown) => call("PATCH", base + path, body),
   delete: (path: string) => call("DELETE", base + path)
 })
+
+/** The reply's body, once its status is `status` (the body is the message when it is not). */
+export const expectStatus = (reply: Reply, status: number) => {
+  assert.strictEqual(reply.status, status, JSON.stringify(reply.body))
+  return reply.body
+}
+
+/** Retries `check` every 100 ms for up to `times` tries. */
+export const eventually = <A, E, R>(check: Effect.Effect<A, E, R>, times = 100) =>
+  Effect.retry(check, { schedule: Schedule.spaced(Duration.millis(100)), times })
+
+/** A short random tag: names of a test's own rooms and gateways, apart from those of tests running beside it. */
+export const unique = () => Math.random().toString(36).slice(2, 8)

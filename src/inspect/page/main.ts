@@ -89,47 +89,50 @@ const showMembers = () => {
   ageMembers(body, now())
 }
 
-/** Answers only the latest of overlapping requests, for the room still selected. */
-const latest = <A>(load: (room: string) => Promise<A>, apply: (a: A) => void, fail: (message: string) => void) => {
+/**
+ * Reads one of the selected room's lists into `keep` and shows it with
+ * `show`, answering only the latest of overlapping reads, for the room still
+ * selected; a failed read shows an empty list and why, in `empty`.
+ */
+const roomList = <T>(
+  read: (room: string) => Promise<ReadonlyArray<T>>,
+  keep: (list: ReadonlyArray<T>) => void,
+  show: () => void,
+  empty: string
+) => {
   let ticket = 0
   return async () => {
     // a room removed since it was selected has nothing more to read
     if (selected === null || !table.byId.has(selected)) return
     const mine = ++ticket
     const room = selected
+    const current = () => mine === ticket && room === selected
     try {
-      const answer = await load(room)
-      if (mine === ticket && room === selected) apply(answer)
+      const list = await read(room)
+      if (!current()) return
+      keep(list)
+      show()
     } catch (e) {
-      if (mine === ticket && room === selected) fail(e instanceof Error ? e.message : String(e))
+      if (!current()) return
+      keep([])
+      show()
+      byId(empty).textContent = e instanceof Error ? e.message : String(e)
     }
   }
 }
 
-const loadHistory = latest(
-  (room) => getJson<{ history: Array<Transition> }>(`/admin/machines/history?room=${encodeURIComponent(room)}`),
-  (answer) => {
-    roomHistory = answer.history
-    showDetail()
-  },
-  (message) => {
-    roomHistory = []
-    showDetail()
-    byId("history-empty").textContent = message
-  }
+const loadHistory = roomList(
+  async (room) => (await getJson<{ history: Array<Transition> }>(`/admin/machines/history?room=${encodeURIComponent(room)}`)).history,
+  (list) => (roomHistory = list),
+  showDetail,
+  "history-empty"
 )
 
-const loadMembers = latest(
-  (room) => getJson<{ sessions: Array<MemberJson> }>(`/admin/sessions?room=${encodeURIComponent(room)}&limit=1000`),
-  (answer) => {
-    members = answer.sessions
-    showMembers()
-  },
-  (message) => {
-    members = []
-    showMembers()
-    byId("members-empty").textContent = message
-  }
+const loadMembers = roomList(
+  async (room) => (await getJson<{ sessions: Array<MemberJson> }>(`/admin/sessions?room=${encodeURIComponent(room)}&limit=1000`)).sessions,
+  (list) => (members = list),
+  showMembers,
+  "members-empty"
 )
 
 const select = (id: string) => {

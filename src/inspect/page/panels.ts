@@ -1,21 +1,11 @@
 // The smaller panels: rooms per state, the gateways and their load, and the
 // selected room's facts, members and history.
+import type { GatewayLoadView } from "../../gateways/loads.ts"
 import { ago, escapeHtml } from "./list.ts"
 import { clock, type Room, timerText, type Transition } from "./rooms.ts"
 
-export interface GatewayJson {
-  readonly name: string
-  readonly region: string | null
-  readonly capacity: number
-  readonly load: number
-  readonly reserved: number
-  readonly rooms: number
-  readonly users: number
-  readonly enabled: boolean
-  readonly draining: boolean
-  readonly online: boolean | null
-  readonly available: boolean
-}
+/** A row of GET /admin/gateway-loads: the service's view of a gateway, without whether it is registered. */
+export type GatewayJson = Omit<GatewayLoadView, "registered">
 
 /** A row of GET /admin/sessions. */
 export interface MemberJson {

@@ -72,18 +72,12 @@ export interface Room {
 const ms = (iso: string | null | undefined) => (iso === null || iso === undefined ? null : Date.parse(iso))
 const timerOf = (t: TimerJson | null | undefined): Timer | null => (t === null || t === undefined ? null : { ...t, at: Date.parse(t.at) })
 
-export const roomOf = (m: MachineJson): Room => ({
-  id: String(m.room),
-  name: m.name,
-  disabled: m.disabled,
-  state: m.state,
-  gateway: m.gateway,
-  region: m.region,
-  sessions: m.sessions,
-  timer: timerOf(m.timer),
-  seq: m.seq,
-  updated: ms(m.updated_at),
-  last: m.last,
+/** A row as the page keeps it: the service's fields as they are, the id as text, times in epoch ms (the timer stands for the deadline). */
+export const roomOf = ({ room, deadline: _, timer, updated_at, ...fields }: MachineJson): Room => ({
+  ...fields,
+  id: String(room),
+  timer: timerOf(timer),
+  updated: ms(updated_at),
   changedAt: 0
 })
 
