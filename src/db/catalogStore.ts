@@ -58,6 +58,13 @@ export type RoomWriteProblem = "exists" | "unknown gateway" | "join code taken" 
 export class CatalogStore extends Context.Service<CatalogStore, {
   /** Every room; a row that cannot be read is skipped and logged, naming it, so the others still load. */
   readonly rooms: Effect.Effect<ReadonlyArray<CatalogRow>, DatabaseUnavailable>
+  /**
+   * A value that changes whenever a room or gateway row is inserted, changed
+   * or deleted, by this service or by hand (the tables' row counts and the
+   * sums of their rows' transaction ids): a reader that has seen it need not
+   * read every row again while it stays the same.
+   */
+  readonly fingerprint: Effect.Effect<string, DatabaseUnavailable>
   /** Live sessions per room row id (gxydb-api counts connections, not distinct users), and whether any has a question. */
   readonly userCounts: Effect.Effect<ReadonlyMap<number, { readonly users: number; readonly questions: boolean }>, DatabaseUnavailable>
   readonly create: (input: RoomInput) => Effect.Effect<CatalogRow | RoomWriteProblem, DatabaseUnavailable>
@@ -97,6 +104,13 @@ export class CatalogStore extends Context.Service<CatalogStore, {
 
     const rooms = select(sql`true`)
     const one = (room: RoomId) => Effect.map(select(sql`r.room = ${room}`), (rows) => rows[0])
+
+    const fingerprint = sql<{ fingerprint: string }>`
+      SELECT (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM rooms) || '/' ||
+             (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM gateways) AS fingerprint`.pipe(
+      Effect.map((rows) => String(rows[0]?.fingerprint)),
+      unavailable("CatalogStore.fingerprint")
+    )
 
     const userCounts = sql<{ roomId: number; users: number; questions: boolean }>`
       SELECT room_id::int AS "roomId", count(*)::int AS users, bool_or(question) AS questions
@@ -180,6 +194,6 @@ export class CatalogStore extends Context.Service<CatalogStore, {
         unavailable("CatalogStore.removeIdleMeetings")
       )
 
-    return { rooms, userCounts, create, update, remove, removeIdleMeetings }
+    return { rooms, fingerprint, userCounts, create, update, remove, removeIdleMeetings }
   }))
 }

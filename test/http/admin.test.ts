@@ -1,6 +1,6 @@
 // Admin endpoints: gateways and rooms, whose changes take effect at once.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Schedule } from "effect"
 import { backend } from "../support/database.ts"
 import { type Reply, serviceOnFreshDatabase } from "../support/service.ts"
 
@@ -80,6 +80,35 @@ describe(`admin: rooms (${backend})`, () => {
       const reloaded = expectStatus(yield* api.post("/admin/rooms/2171/reload", {}), 200)
       assert.deepInclude(reloaded, { room: 2171, gateway: janus, sessions: 0 })
       expectStatus(yield* api.post("/admin/rooms/999/reload", {}), 404)
+    }).pipe(Effect.scoped))
+})
+
+describe(`the room catalog and edits made by hand (${backend})`, () => {
+  it.live("a room renamed, added or removed in the database, or its gateway disabled there, shows in /groups without a restart", () =>
+    Effect.gen(function*() {
+      const { api, sql } = yield* serviceOnFreshDatabase()
+      const listed = Effect.map(api.get("/groups"), (r) =>
+        (expectStatus(r, 200).rooms as ReadonlyArray<{ room: number; description: string; janus: string }>).map((g) => `${g.room} ${g.description} ${g.janus}`))
+      /** Looks until `check` holds (the catalog looks every 5 s; a ceiling of ~30 s). */
+      const until = (check: (rooms: ReadonlyArray<string>) => boolean) =>
+        Effect.flatMap(listed, (rooms) => (check(rooms) ? Effect.succeed(rooms) : Effect.fail(rooms))).pipe(
+          Effect.retry({ schedule: Schedule.spaced("200 millis"), times: 150 })
+        )
+      assert.include(yield* listed, "2171 Room 1 gxy1")
+      // edits that leave updated_at as it was, as an operator's would
+      yield* sql("UPDATE rooms SET name = 'Renamed by hand' WHERE room = '2171'")
+      yield* sql("INSERT INTO rooms (room, name, join_code, default_gateway_id) SELECT '9001', 'Added by hand', 'HAND01', id FROM gateways WHERE name = 'gxy3'")
+      yield* sql("DELETE FROM rooms WHERE room = '2172'")
+      const after = yield* until((rooms) => rooms.includes("2171 Renamed by hand gxy1") && rooms.includes("9001 Added by hand gxy3") && !rooms.some((r) => r.startsWith("2172 ")))
+      assert.lengthOf(after, 12)
+      // nothing changed since: the same list
+      assert.deepStrictEqual(yield* listed, after)
+      assert.deepStrictEqual(expectStatus(yield* api.post("/v2/room_server", { room: 9001 }), 200), { janus: "gxy3" })
+      yield* sql("UPDATE gateways SET enabled = false WHERE name = 'gxy3'")
+      // legacy mode answers a room's default gateway only while it is enabled
+      yield* Effect.flatMap(api.post("/v2/room_server", { room: 9001 }), (r) => (r.status === 200 ? Effect.fail(r) : Effect.succeed(r))).pipe(
+        Effect.retry({ schedule: Schedule.spaced("200 millis"), times: 150 })
+      )
     }).pipe(Effect.scoped))
 })
 
