@@ -63,6 +63,11 @@ export const makeRoomEntity = Effect.gen(function*() {
     const stalls = yield* EventLoopStalls
     const self = (yield* Room.client)(roomId)
     const timer = yield* FiberHandle.make()
+    // The timer's fiber is forked from the room's own context, captured here:
+    // forked from the message that armed it, it would keep that caller's
+    // context (an HTTP request and its response) alive as long as the room
+    // stays in memory.
+    const runTimer = yield* FiberHandle.runtime(timer)<never>()
     yield* countResidentRoom(1)
     yield* Effect.addFinalizer(() => countResidentRoom(-1))
     let loaded: Loaded | undefined
@@ -228,7 +233,7 @@ export const makeRoomEntity = Effect.gen(function*() {
         const next = nextTimer(l.snapshot)
         if (next === undefined) return yield* FiberHandle.clear(timer)
         const wait = Math.max(0, next.at - (yield* clock.currentTimeMillis))
-        yield* FiberHandle.run(timer, clock.sleep(Duration.millis(wait)).pipe(
+        runTimer(clock.sleep(Duration.millis(wait)).pipe(
           Effect.andThen(self.Wake(undefined, { discard: true })),
           Effect.ignore
         ))
