@@ -13,7 +13,7 @@ import { Database } from "./db/database.ts"
 import { roomRequestFields } from "./domain/room.ts"
 import { SessionStore } from "./db/sessionStore.ts"
 import { PlannerStatistics, StatisticsKeeper } from "./db/statistics.ts"
-import { storageLayer } from "./db/storage.ts"
+import { readyDatabase } from "./db/readyDatabase.ts"
 import { Admission } from "./http/admission.ts"
 import { AdminHandlers } from "./http/admin.ts"
 import { routerConfig, withAllowedMethods } from "./http/allowedMethods.ts"
@@ -25,7 +25,7 @@ import { ErrorBodies } from "./http/middleware.ts"
 import { OpsHandlers } from "./http/ops.ts"
 import { MeetingsHandlers } from "./http/meetings.ts"
 import { listeningServer, nodeServerLayer } from "./serving/server.ts"
-import { Cors, JsonBodies } from "./http/wire.ts"
+import { Cors, JsonBodies } from "./http/corsAndBodies.ts"
 import { InspectPage, InspectStream } from "./inspect/routes.ts"
 import { loggingLayer } from "./logging.ts"
 import { DeploymentGauges } from "./gateways/gauges.ts"
@@ -72,7 +72,7 @@ const Routes = (settings: Settings) =>
   )).pipe(Layer.provide(NoteMatchedRoute))
 
 /** The domain services over storage and the rooms runtime. */
-export const servicesLayer = <E, R>(storage: Layer.Layer<Layer.Success<ReturnType<typeof storageLayer>>, E, R>) =>
+export const servicesLayer = <E, R>(storage: Layer.Layer<Layer.Success<ReturnType<typeof readyDatabase>>, E, R>) =>
   Layer.mergeAll(MqttIngest, SessionCleaner, FailoverSweep, MeetingRoomSweep, CounterReconciliation, StatisticsKeeper, Meetings.layer, DeploymentGauges).pipe(
     Layer.provideMerge(Layer.mergeAll(RoomGateway.layer, Sessions.layer, GatewayHealth.layer, GatewayLoads.layer, Broker.layer)),
     Layer.provideMerge(RoomReadView.layer),
@@ -100,7 +100,7 @@ export const serviceLayer = (
     Layer.provideMerge(nodeServerLayer({ host: settings.listen.host, port: settings.listen.port, gracefulShutdownTimeout })),
     // One authenticator for the routes and the channel.
     Layer.provide(authLayer),
-    Layer.provide(servicesLayer(storageLayer(options.database ?? Database))),
+    Layer.provide(servicesLayer(readyDatabase(options.database ?? Database))),
     // Listening before anything else starts: /health answers while the database is awaited.
     Layer.provideMerge(listeningServer(settings, settings.listen)),
     Layer.provide(AppConfig.layer(settings)),

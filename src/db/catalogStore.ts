@@ -4,7 +4,7 @@ import { Context, Effect, Layer, Schema } from "effect"
 import { SqlClient, type SqlError, type Statement } from "effect/sql"
 import type { DatabaseUnavailable } from "../domain/errors.ts"
 import type { RoomId } from "../domain/room.ts"
-import { decodeRow, idOf, unavailable } from "./failure.ts"
+import { decodeRow, idOf, unavailable } from "./queryFailures.ts"
 
 /** `gxydb`: a configured room, listed by /groups and /rooms; `meeting`: created by its users (seed 003), listed only when asked. */
 export const RoomKind = Schema.Literals(["gxydb", "meeting"])

@@ -5,7 +5,7 @@ import { Context, Effect, Layer, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import { DatabaseUnavailable } from "../domain/errors.ts"
 import type { RoomId } from "../domain/room.ts"
-import { decodeRow, unavailable, unavailableIn } from "./failure.ts"
+import { decodeRow, unavailable, unavailableIn } from "./queryFailures.ts"
 
 const GatewayRowSchema = Schema.Struct({
   name: Schema.String,

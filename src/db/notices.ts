@@ -10,8 +10,8 @@
 import { PgClient } from "@effect/sql-pg"
 import { Context, Duration, Effect, Layer, Option, PubSub, Schedule, Schema, type Scope, Stream } from "effect"
 import { AppConfig } from "../config.ts"
-import { unavailable } from "./failure.ts"
-import { Outage } from "./outage.ts"
+import { unavailable } from "./queryFailures.ts"
+import { DatabaseOutage } from "./databaseOutage.ts"
 
 const channel = "room_orchestrator"
 
@@ -37,7 +37,7 @@ export class Notices extends Context.Service<Notices, {
     if (config.clusterRunnerAddress === undefined) return { shared: false, send: () => Effect.void, subscribe }
 
     const sql = yield* PgClient.PgClient
-    const outage = yield* Outage
+    const outage = yield* DatabaseOutage
     // Our own notices come back to us too: they carry this process's mark.
     const origin = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`
 

@@ -7,7 +7,7 @@ import type { SessionOnGateway } from "../../machines/room.machine.ts"
 import type { HistoryRow, RoomEffect, RoomSnapshot } from "../../machines/step.ts"
 import type { DatabaseUnavailable } from "../domain/errors.ts"
 import type { RoomId } from "../domain/room.ts"
-import { decodeRow, idOf, StoredRowInvalid, unavailable, unavailableIn } from "./failure.ts"
+import { decodeRow, idOf, StoredRowInvalid, unavailable, unavailableIn } from "./queryFailures.ts"
 
 /** The stored room is not the one a write started from: another process (or a hand edit) changed it. */
 export class StaleRoom extends Schema.TaggedError<StaleRoom>()("StaleRoom", {

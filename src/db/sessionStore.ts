@@ -4,7 +4,7 @@ import { SqlClient, type Statement } from "effect/sql"
 import type { RoomId } from "../domain/room.ts"
 import type { DatabaseUnavailable } from "../domain/errors.ts"
 import { jsonOrNull } from "./catalogStore.ts"
-import { unavailable, unavailableIn } from "./failure.ts"
+import { unavailable, unavailableIn } from "./queryFailures.ts"
 
 /** What a session shows of its user's media and state. */
 export interface SessionFlags {

@@ -14,8 +14,8 @@ import { Singleton } from "effect/cluster"
 import { SqlClient } from "effect/sql"
 import type { DatabaseUnavailable } from "../domain/errors.ts"
 import { DatabaseInfo } from "./database.ts"
-import { unavailable } from "./failure.ts"
-import { repeatedSweep } from "./outage.ts"
+import { unavailable } from "./queryFailures.ts"
+import { repeatedSweep } from "./databaseOutage.ts"
 
 export const statisticsInterval = Duration.seconds(10)
 

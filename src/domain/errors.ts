@@ -1,5 +1,5 @@
 // The service's domain failures, each with the HTTP status a client sees for
-// it (its `status`), written here only: src/http/failures.ts turns each into
+// it (its `status`), written here only: src/http/httpErrors.ts turns each into
 // the wire error of that status, a `{"error": message}` body.
 // They are schemas, so they cross the cluster between processes intact.
 import { Schema } from "effect"

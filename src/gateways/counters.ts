@@ -6,7 +6,7 @@
 import { Duration, Effect } from "effect"
 import { Singleton } from "effect/cluster"
 import { GatewayStore } from "../db/gatewayStore.ts"
-import { repeatedSweep } from "../db/outage.ts"
+import { repeatedSweep } from "../db/databaseOutage.ts"
 import { countCounterDrift } from "../metrics/events.ts"
 
 export const reconcileInterval = Duration.minutes(1)

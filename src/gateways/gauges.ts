@@ -7,7 +7,7 @@
 import { Duration, Effect, Layer } from "effect"
 import { roomMachine } from "../../machines/room.machine.ts"
 import { InspectStore } from "../db/inspectStore.ts"
-import { Outage } from "../db/outage.ts"
+import { DatabaseOutage } from "../db/databaseOutage.ts"
 import { CurrentMetrics, type DeploymentSample } from "../metrics/families.ts"
 import { GatewayLoads } from "./loads.ts"
 
@@ -19,7 +19,7 @@ export const DeploymentGauges = Layer.effectDiscard(Effect.gen(function*() {
   const families = yield* CurrentMetrics
   const loads = yield* GatewayLoads
   const store = yield* InspectStore
-  const outage = yield* Outage
+  const outage = yield* DatabaseOutage
   const context = yield* Effect.context<never>()
 
   const read = Effect.all([loads.current, store.counts(initialState)]).pipe(

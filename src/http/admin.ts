@@ -21,7 +21,7 @@ import { Sessions } from "../sessions/sessions.ts"
 import { defaultAdminPage } from "./adminApi.ts"
 import { Api } from "./api.ts"
 import { BadRequest, Conflict, NotFound } from "../domain/wireErrors.ts"
-import { asHttpError } from "./failures.ts"
+import { asHttpError } from "./httpErrors.ts"
 
 const gatewayView = (g: GatewayRow) => ({ ...g, online: g.online ?? null })
 

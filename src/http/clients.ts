@@ -12,7 +12,7 @@ import { Sessions } from "../sessions/sessions.ts"
 import { Api } from "./api.ts"
 import { conditionalJson, conditionalResponse, type ConditionalJson } from "./compression.ts"
 import { NotFound } from "../domain/wireErrors.ts"
-import { asHttpError } from "./failures.ts"
+import { asHttpError } from "./httpErrors.ts"
 
 export const ClientsHandlers = HttpApiBuilder.group(Api, "clients", Effect.fn(function*(handlers) {
   const roomGateway = yield* RoomGateway

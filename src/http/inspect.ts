@@ -11,7 +11,7 @@ import { machineGraph } from "../inspect/machineGraph.ts"
 import { roomIdOut } from "../domain/room.ts"
 import { graphView, machineView, transitionView } from "../inspect/views.ts"
 import { Api } from "./api.ts"
-import { asHttpError } from "./failures.ts"
+import { asHttpError } from "./httpErrors.ts"
 import { NotFound } from "../domain/wireErrors.ts"
 import { defaultHistory, defaultPage } from "./inspectApi.ts"
 

@@ -6,7 +6,7 @@ import { Meetings } from "../meetings/meetings.ts"
 import { roomView } from "../meetings/views.ts"
 import { Api } from "./api.ts"
 import { NotFound } from "../domain/wireErrors.ts"
-import { asHttpError } from "./failures.ts"
+import { asHttpError } from "./httpErrors.ts"
 
 export const MeetingsHandlers = HttpApiBuilder.group(Api, "meetings", Effect.fn(function*(handlers) {
   const meetings = yield* Meetings

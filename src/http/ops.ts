@@ -13,7 +13,7 @@ import { Broker } from "../mqtt/broker.ts"
 import { clusterShare } from "../rooms/cluster.ts"
 import { Api } from "./api.ts"
 import { ServiceUnavailable } from "../domain/wireErrors.ts"
-import { asHttpError } from "./failures.ts"
+import { asHttpError } from "./httpErrors.ts"
 
 const readyTimeout = Duration.seconds(2)
 

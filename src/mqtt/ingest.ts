@@ -5,7 +5,7 @@
 // service. Messages of one topic are handled in order.
 import { Cause, Effect, Layer, Option, Queue, Schema } from "effect"
 import { AppConfig } from "../config.ts"
-import { Outage } from "../db/outage.ts"
+import { DatabaseOutage } from "../db/databaseOutage.ts"
 import { GatewayHealth } from "../gateways/health.ts"
 import { countMqttMessage, mqttTopicKind } from "../metrics/events.ts"
 import { GatewayStatusMessage, JanusEvents, UserId, UserSessionBody } from "../sessions/wireSchemas.ts"
@@ -39,7 +39,7 @@ export const MqttIngest = Layer.effectDiscard(Effect.gen(function*() {
   const config = yield* AppConfig
   const sessions = yield* Sessions
   const health = yield* GatewayHealth
-  const outage = yield* Outage
+  const outage = yield* DatabaseOutage
 
   const handle = ({ topic, payload }: BrokerMessage) =>
     Effect.gen(function*() {

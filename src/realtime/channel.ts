@@ -10,7 +10,7 @@ import { AppConfig } from "../config.ts"
 import { NodeServer } from "../serving/server.ts"
 import { CurrentMetrics } from "../metrics/families.ts"
 import { installAdapter } from "./adapter.ts"
-import { Callers } from "./callers.ts"
+import { CallerIdentity } from "./callerIdentity.ts"
 import { type Membership, Members } from "./members.ts"
 import {
   ChannelRefusal,
@@ -79,7 +79,7 @@ export const RealtimeChannel = Layer.effectDiscard(Effect.gen(function*() {
   const metrics = yield* CurrentMetrics
   const server = yield* NodeServer
   const members = yield* Members
-  const callers = yield* Callers
+  const callers = yield* CallerIdentity
   // Handlers run in fibers of this set, interrupted when the service stops.
   const run = yield* FiberSet.makeRuntime()
   const connections = new Map<string, Connection>()

@@ -5,7 +5,7 @@
 import { Context, Effect, Layer } from "effect"
 import type { MediaPatch, SessionPlace } from "../db/sessionStore.ts"
 import { SessionStore } from "../db/sessionStore.ts"
-import { Outage } from "../db/outage.ts"
+import { DatabaseOutage } from "../db/databaseOutage.ts"
 import type { DomainFailure } from "../domain/errors.ts"
 import type { RoomId } from "../domain/room.ts"
 import { RoomGateway } from "../rooms/roomGateway.ts"
@@ -48,7 +48,7 @@ export class Members extends Context.Service<Members, {
     const roomGateway = yield* RoomGateway
     const sessions = yield* Sessions
     const store = yield* SessionStore
-    const outage = yield* Outage
+    const outage = yield* DatabaseOutage
 
     const refuse = (message: string) => new ChannelRefusal({ message })
 

@@ -7,7 +7,7 @@
 import { Context, Duration, Effect, Layer, PubSub, type Scope, Stream } from "effect"
 import { type CatalogRow, CatalogStore, type RoomInput, type RoomPatch, type RoomWriteProblem } from "../db/catalogStore.ts"
 import { Notices } from "../db/notices.ts"
-import { Outage } from "../db/outage.ts"
+import { DatabaseOutage } from "../db/databaseOutage.ts"
 import type { DatabaseUnavailable } from "../domain/errors.ts"
 import { newJoinCode } from "../domain/joinCode.ts"
 import type { RoomId } from "../domain/room.ts"
@@ -45,7 +45,7 @@ export class RoomCatalog extends Context.Service<RoomCatalog, {
 }>()("room-orchestrator/RoomCatalog") {
   static readonly layer = Layer.effect(RoomCatalog, Effect.gen(function*() {
     const store = yield* CatalogStore
-    const outage = yield* Outage
+    const outage = yield* DatabaseOutage
     const notices = yield* Notices
     const changed = yield* Effect.acquireRelease(PubSub.unbounded<CatalogChange>(), PubSub.shutdown)
     // Plain maps, changed only synchronously (inside Effect.sync or suspend): the event loop serializes them.

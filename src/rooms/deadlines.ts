@@ -7,7 +7,7 @@
 import { Clock, Duration, Effect } from "effect"
 import { Singleton } from "effect/cluster"
 import { RoomStore } from "../db/roomStore.ts"
-import { repeatedSweep } from "../db/outage.ts"
+import { repeatedSweep } from "../db/databaseOutage.ts"
 import { sweepAction, untraced } from "../tracing.ts"
 import { Rooms } from "./roomClient.ts"
 

@@ -6,7 +6,7 @@ import { RoomStore } from "../db/roomStore.ts"
 import { RoomChanges } from "./changes.ts"
 import { DeadlineSweep } from "./deadlines.ts"
 import { Notices } from "../db/notices.ts"
-import { Outage } from "../db/outage.ts"
+import { DatabaseOutage } from "../db/databaseOutage.ts"
 import { makeRoomEntity } from "./roomEntity.ts"
 import { Placement } from "./placement.ts"
 import { Rooms } from "./roomClient.ts"
@@ -37,5 +37,5 @@ export const roomsLayer = <ROut, E, RIn, RP = PlacementNeeds>(
     Layer.provideMerge(cluster),
     Layer.provideMerge(Layer.mergeAll(RoomStore.layer, GatewayStore.layer, RoomChanges.layer)),
     Layer.provideMerge(Notices.layer),
-    Layer.provideMerge(Layer.mergeAll(Outage.layer, EventLoopStalls.layer))
+    Layer.provideMerge(Layer.mergeAll(DatabaseOutage.layer, EventLoopStalls.layer))
   )

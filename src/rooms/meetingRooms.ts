@@ -4,7 +4,7 @@
 import { Clock, Duration, Effect } from "effect"
 import { Singleton } from "effect/cluster"
 import { AppConfig } from "../config.ts"
-import { repeatedSweep } from "../db/outage.ts"
+import { repeatedSweep } from "../db/databaseOutage.ts"
 import { untraced } from "../tracing.ts"
 import { RoomCatalog } from "./catalog.ts"
 

@@ -2,7 +2,7 @@
 // a deadline; a room that does not answer in time is reported unavailable
 // (a 503 for clients) instead of leaving the caller waiting.
 import { Cause, Context, Duration, Effect, Layer, Schedule } from "effect"
-import { Outage } from "../db/outage.ts"
+import { DatabaseOutage } from "../db/databaseOutage.ts"
 import { DatabaseUnavailable, NoGatewayAvailable, RoomNotFound, RoomUnavailable } from "../domain/errors.ts"
 import type { RoomId } from "../domain/room.ts"
 import { Room, type RoomStatus, type SessionChange } from "./roomProtocol.ts"
@@ -46,7 +46,7 @@ const isDomainFailure = (e: unknown): e is RoomNotFound | NoGatewayAvailable | D
 const makeRooms = (timeout: Duration.Duration) =>
   Effect.gen(function*() {
     const client = yield* Room.client
-    const outage = yield* Outage
+    const outage = yield* DatabaseOutage
 
     const databaseAway = (room: RoomId) =>
       Effect.sleep(databaseCheckAfter).pipe(

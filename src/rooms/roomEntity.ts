@@ -14,7 +14,7 @@ import type { RoomEvent } from "../../machines/room.machine.ts"
 import { configuredMachine, dueTimers, newSnapshot, nextTimer, type RoomEffect, type RoomSnapshot, step, type TimerEvent } from "../../machines/step.ts"
 import { noGatewayReason, type Selection } from "../balancer/select.ts"
 import { AppConfig } from "../config.ts"
-import { Outage } from "../db/outage.ts"
+import { DatabaseOutage } from "../db/databaseOutage.ts"
 import { type RoomRow, RoomStore } from "../db/roomStore.ts"
 import { type DatabaseUnavailable, NoGatewayAvailable, RoomNotFound, RoomUnavailable } from "../domain/errors.ts"
 import { countRelease, countResidentRoom } from "../metrics/events.ts"
@@ -59,7 +59,7 @@ export const makeRoomEntity = Effect.gen(function*() {
     const store = yield* RoomStore
     const placement = yield* Placement
     const changes = yield* RoomChanges
-    const outage = yield* Outage
+    const outage = yield* DatabaseOutage
     const stalls = yield* EventLoopStalls
     const self = (yield* Room.client)(roomId)
     const timer = yield* FiberHandle.make()

@@ -7,7 +7,7 @@
 import { Clock, Duration, Effect } from "effect"
 import { Singleton } from "effect/cluster"
 import { AppConfig } from "../config.ts"
-import { repeatedSweep } from "../db/outage.ts"
+import { repeatedSweep } from "../db/databaseOutage.ts"
 import { RoomStore } from "../db/roomStore.ts"
 import { countCleanedSessions } from "../metrics/events.ts"
 import { Rooms } from "../rooms/roomClient.ts"

@@ -14,7 +14,7 @@ import {
   RoomUnavailable
 } from "../../src/domain/errors.ts"
 import { BadRequest, NotFound, ServerError, ServiceUnavailable } from "../../src/domain/wireErrors.ts"
-import { toHttpError } from "../../src/http/failures.ts"
+import { toHttpError } from "../../src/http/httpErrors.ts"
 
 const cases: ReadonlyArray<readonly [DomainFailure, new (...args: never) => unknown, string]> = [
   [new RoomNotFound({ room: "2171" }), NotFound, "room 2171 not found"],

@@ -5,7 +5,7 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer, Result } from "effect"
 import { AppConfig, decodeSettings } from "../../src/config.ts"
-import { storageLayer } from "../../src/db/storage.ts"
+import { readyDatabase } from "../../src/db/readyDatabase.ts"
 import { loggingLayer } from "../../src/logging.ts"
 import { singleProcessCluster } from "../../src/rooms/cluster.ts"
 import { roomsLayer } from "../../src/rooms/layer.ts"
@@ -38,7 +38,7 @@ const program = Effect.gen(function*() {
 program.pipe(
   Effect.provide(roomsLayer(singleProcessCluster).pipe(
     Layer.provideMerge(SessionStore.layer),
-    Layer.provideMerge(storageLayer()),
+    Layer.provideMerge(readyDatabase()),
     Layer.provideMerge(AppConfig.layer(settings.success))
   )),
   Effect.provide(loggingLayer("logfmt", "warn")),

@@ -15,13 +15,13 @@ const reachableFor = Duration.millis(500)
 /** How long that question waits for its answer. */
 const probeTimeout = Duration.seconds(1)
 
-export class Outage extends Context.Service<Outage, {
+export class DatabaseOutage extends Context.Service<DatabaseOutage, {
   /** Logs the failure unless another was logged less than a second ago. */
   readonly report: (e: DatabaseUnavailable) => Effect.Effect<void>
   /** False when a trivial query fails now (asked at most twice a second, whoever asks); one that is slow to answer counts as reachable. */
   readonly reachable: Effect.Effect<boolean>
-}>()("room-orchestrator/Outage") {
-  static readonly layer = Layer.effect(Outage, Effect.gen(function*() {
+}>()("room-orchestrator/DatabaseOutage") {
+  static readonly layer = Layer.effect(DatabaseOutage, Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     let last = Number.NEGATIVE_INFINITY
     let suppressed = 0
@@ -57,7 +57,7 @@ export class Outage extends Context.Service<Outage, {
  */
 export const repeatedSweep = <A, R>(what: string, sweep: Effect.Effect<A, DatabaseUnavailable, R>, interval: Duration.Input) =>
   Effect.gen(function*() {
-    const outage = yield* Outage
+    const outage = yield* DatabaseOutage
     return yield* sweep.pipe(
       Effect.catchTag("DatabaseUnavailable", outage.report),
       Effect.catchCause((cause) => Effect.logWarning(`${what} failed`, cause)),

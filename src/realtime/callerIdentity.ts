@@ -9,7 +9,7 @@ import { ChannelRefusal, UserIdText } from "./socketEvents.ts"
 
 const decodeUserId = Schema.decodeUnknownResult(UserIdText)
 
-export class Callers extends Context.Service<Callers, {
+export class CallerIdentity extends Context.Service<CallerIdentity, {
   /**
    * The user a token names, or why it names none. `userId`, when given, must
    * be the token's subject (authentication on) or is the user (off).
@@ -17,8 +17,8 @@ export class Callers extends Context.Service<Callers, {
   readonly identify: (token: string | undefined, userId?: string) => Effect.Effect<string, ChannelRefusal>
   /** Whether a token is needed to read rooms (authentication on). */
   readonly required: boolean
-}>()("room-orchestrator/Callers") {
-  static readonly layer = Layer.effect(Callers, Effect.gen(function*() {
+}>()("room-orchestrator/CallerIdentity") {
+  static readonly layer = Layer.effect(CallerIdentity, Effect.gen(function*() {
     const authenticator = yield* Authenticator
     const refuse = (message: string) => Effect.fail(new ChannelRefusal({ message }))
     const missing = "token: is required (send it in joinRoom, or as the handshake's auth.token)"

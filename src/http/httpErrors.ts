@@ -3,7 +3,7 @@
 // database outage is logged here, once a second at most.
 import { Effect } from "effect"
 import { Forbidden } from "../auth/access.ts"
-import { Outage } from "../db/outage.ts"
+import { DatabaseOutage } from "../db/databaseOutage.ts"
 import type { DomainFailure } from "../domain/errors.ts"
 import { BadRequest, NotFound, ServerError, ServiceUnavailable } from "../domain/wireErrors.ts"
 
@@ -21,8 +21,8 @@ export const asHttpError = <A, E extends DomainFailure, R>(effect: Effect.Effect
     Effect.tapError((e) =>
       e._tag === "DatabaseUnavailable"
         ? Effect.gen(function*() {
-          yield* (yield* Outage).report(e)
+          yield* (yield* DatabaseOutage).report(e)
         })
         : Effect.void),
     Effect.mapError(toHttpError)
-  ) as Effect.Effect<A, HttpFailure<E>, R | Outage>
+  ) as Effect.Effect<A, HttpFailure<E>, R | DatabaseOutage>

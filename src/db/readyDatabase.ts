@@ -15,4 +15,4 @@ const prepare = Layer.effectDiscard(Effect.gen(function*() {
   if (info.mode === "embedded" && info.fresh && config.seed === "demo") yield* seedDemoData
 }))
 
-export const storageLayer = (database: typeof Database = Database) => prepare.pipe(Layer.provideMerge(database))
+export const readyDatabase = (database: typeof Database = Database) => prepare.pipe(Layer.provideMerge(database))
