@@ -2,8 +2,9 @@
 // without touching the database. Changes made through this process apply at
 // once and are told to the other processes, which reload it (a notice
 // through Postgres); it also looks every few seconds for changes made
-// behind the service's back, and reloads when the tables changed. Every room it sees appear, change or go is
-// told to `changes` readers (the inspector's stream), whichever way it came.
+// behind the service's back, and reloads when the tables changed. Every
+// room it sees appear, change or go is told to `changes` readers (the
+// inspector's stream), whichever way it came.
 import { Context, Duration, Effect, Layer, PubSub, type Scope, Stream } from "effect"
 import { type CatalogRow, CatalogStore, type RoomInput, type RoomPatch, type RoomWriteProblem } from "../db/catalogStore.ts"
 import { Notices } from "../db/notices.ts"

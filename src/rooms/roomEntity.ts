@@ -48,9 +48,10 @@ export const makeRoomEntity = Effect.gen(function*() {
   const machine = configuredMachine(config)
   // A room costs nothing while nobody talks to it: its actor leaves memory
   // ROOM_RESIDENCY after its last message (the cluster looks every
-  // ROOM_RESIDENCY, at least 5 s and at most 30 s apart, so up to that much later). A timer still pending then fires from
-  // storage: the deadline sweep wakes the room, which reloads and steps
-  // (src/rooms/deadlines.ts), at most a sweep interval late.
+  // ROOM_RESIDENCY, at least 5 s and at most 30 s apart, so up to that much
+  // later). A timer still pending then fires from storage: the deadline
+  // sweep wakes the room, which reloads and steps (src/rooms/deadlines.ts),
+  // at most a sweep interval late.
   const maxIdleTime = Duration.millis(config.roomResidency)
 
   return Room.toLayer(Effect.gen(function*() {
