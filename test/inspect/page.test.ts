@@ -3,7 +3,7 @@
 // selected room, filters, reconnection, the token prompt, 10,000 rooms, and
 // a screenshot CI keeps (.ci/out/screenshots/inspect.png).
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Schedule } from "effect"
 import type { Database } from "../../src/db/database.ts"
 import { browserContext, openPage, screenshotPath, skipReason } from "../support/browser.ts"
 import { backend, freshDatabase } from "../support/database.ts"
@@ -108,6 +108,37 @@ describe.skipIf(skipReason !== undefined)(`GET /inspect in Chromium (${backend})
 
       // Everything came from the service itself, without errors.
       assert.deepStrictEqual(requests.filter((url) => !url.startsWith(base)), [])
+      assert.deepStrictEqual(errors, [])
+    }).pipe(Effect.scoped), 90_000)
+
+  it.live("a gateway holding a young room's expected size shows the reserved part beside its load, and its real load", () =>
+    Effect.gen(function*() {
+      const { base, api } = yield* serviceOnFreshDatabase({ SCALE: "true", AVG_ROOM_OCCUPANCY: "10", DRAIN_GRACE: "300ms", ASSIGNMENT_TTL: "1m" })
+      // A class meets twice with 14: it learns it will be 14.
+      for (const lesson of [1, 2]) {
+        const { janus } = expectStatus(yield* api.post("/v2/room_server", { room: 2171 }), 200)
+        for (let i = 1; i <= 14; i++) {
+          const feed = 1000 * lesson + i
+          expectStatus(yield* api.put(`/users/s${feed}`, { room: 2171, janus, session: feed, rfid: feed, display: `Student ${i}` }), 200)
+        }
+        for (let i = 1; i <= 14; i++) expectStatus(yield* api.post("/event", leaving(1000 * lesson + i, janus, 2171)), 200)
+        yield* Effect.flatMap(api.get("/servers"), (r) =>
+          (r.body as ReadonlyArray<{ name: string; rooms: number }>).find((g) => g.name === janus)?.rooms === 0 ? Effect.void : Effect.fail(r)).pipe(
+            Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 100 })
+          )
+      }
+      // Placed again, nobody there yet: 14 held, 4 of them beyond the average.
+      const { janus } = expectStatus(yield* api.post("/v2/room_server", { room: 2171 }), 200)
+      const context = yield* browserContext()
+      const { page, errors } = yield* openPage(context)
+      yield* on(() => page.goto(`${base}/inspect`))
+      yield* on(() => page.waitForSelector(`tr[data-gateway="${janus}"] .reserved`, { timeout: 15_000 }))
+      assert.strictEqual(yield* text(page, `tr[data-gateway="${janus}"] .load`), "14")
+      assert.strictEqual(yield* text(page, `tr[data-gateway="${janus}"] .reserved`), "4 reserved")
+      assert.match((yield* on(() => page.getAttribute(`tr[data-gateway="${janus}"] .reserved`, "title"))) ?? "", /real load 10$/)
+      // another gateway, holding nothing, shows no reserved part
+      const other = janus === "gxy1" ? "gxy2" : "gxy1"
+      assert.strictEqual(yield* on(() => page.$$eval(`tr[data-gateway="${other}"] .reserved`, (found) => found.length)), 0)
       assert.deepStrictEqual(errors, [])
     }).pipe(Effect.scoped), 90_000)
 
