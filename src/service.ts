@@ -1,6 +1,6 @@
 // Runs the service with its logs; SIGTERM/SIGINT stop it gracefully (stop
 // accepting, finish in-flight requests, close the database) and exit 0.
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Duration, Effect, Exit, Layer } from "effect"
 import { serviceLayer } from "./app.ts"
 import type { Settings } from "./config.ts"

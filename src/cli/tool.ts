@@ -1,6 +1,6 @@
 // Shared start of the command-line tools: settings from the environment,
 // logs as configured, one clear line and a non-zero exit on failure.
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect, Layer, Result } from "effect"
 import { AppConfig, settingsFromEnvironment } from "../config.ts"
 import { type Database, databaseLayer } from "../db/database.ts"

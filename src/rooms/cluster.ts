@@ -4,7 +4,7 @@
 // state in Postgres) and a call reaching any process is routed to its room's
 // runner. Sharding settings come only from CLUSTER_* variables, never from
 // the generic HOST, PORT, … the cluster library would otherwise read.
-import { NodeCrypto } from "@effect/platform-node"
+import * as NodeCrypto from "@effect/platform-node/NodeCrypto"
 import { layerClientProtocol, layerSocketServer } from "@effect/platform-node/NodeClusterSocket"
 import { networkInterfaces } from "node:os"
 import { type Context, Duration, Effect, Layer, Option, Schema } from "effect"

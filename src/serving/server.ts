@@ -1,7 +1,7 @@
 // The Node HTTP server under the router: its own limits (header size, time to
 // receive a request) and the JSON answers to what it refuses before any route
 // sees it — 431 for oversized headers or URL, 408 for a request too slow.
-import { NodeHttpServer } from "@effect/platform-node"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Context, type Duration, Effect, Layer, Schema } from "effect"
 import { readFileSync } from "node:fs"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"

@@ -2,7 +2,7 @@
 // the database its environment names, drives rooms through the steps given
 // as JSON in argv[2], prints their statuses and "READY", then waits to be
 // killed. Restart tests SIGKILL it mid-lifecycle.
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect, Layer, Result } from "effect"
 import { AppConfig, decodeSettings } from "../../src/config.ts"
 import { readyDatabase } from "../../src/db/readyDatabase.ts"
