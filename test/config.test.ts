@@ -26,6 +26,7 @@ describe("configuration", () => {
     assert.strictEqual(s.deadSessionPeriod, 90_000)
     assert.strictEqual(s.drainGrace, 30_000)
     assert.strictEqual(s.assignmentTtl, 120_000)
+    assert.strictEqual(s.roomResidency, 30_000)
     assert.strictEqual(s.failoverWaitTime, 5_000)
     assert.strictEqual(s.logFormat, "logfmt")
     assert.strictEqual(s.logLevel, "info")
@@ -51,6 +52,8 @@ describe("configuration", () => {
     ["SCALE", "maybe", "not a boolean"],
     ["DRAIN_GRACE", "30", "not a duration"],
     ["DEAD_SESSION_PERIOD", "soon", "not a duration"],
+    ["ROOM_RESIDENCY", "500ms", "must be at least 1s"],
+    ["ROOM_RESIDENCY", "forever", "not a duration"],
     ["CLEAN_SESSIONS_INTERVAL", "1ms", "must be at least 100ms"],
     ["REQUEST_TIMEOUT", "500ms", "must be at least 1s"],
     ["AVAILABLE_JANUS_SERVERS", "gxy1,,gxy2", "invalid gateway name"],
