@@ -22,8 +22,8 @@
 //
 // While a placed room is young — placed by the balancer less than
 // `settleTime` ago and not yet at that size — it reserves that size on its
-// gateway; after that, its real count. (The counters learn the end of its
-// youth at its next step, a join or a leave.)
+// gateway; after that, its real count. (The room's `settleTime` timer
+// writes that count when its youth ends, machines/room.machine.ts.)
 
 /** How much of its expectation a room keeps after a lesson it did not reach it. */
 export const expectedDecay = 0.7

@@ -7,6 +7,7 @@
 // machines/pathRun.ts.
 import { transition } from "xstate"
 import { adjacencyMapToArray, getAdjacencyMap, getShortestPaths } from "xstate/graph"
+import { placementReserve, settleTime } from "./expectedSize.ts"
 import type { RoomContext, RoomEvent, RoomState } from "./room.machine.ts"
 import { configuredMachine, type Delays, type TimerEvent } from "./step.ts"
 
@@ -100,6 +101,10 @@ const eventsFor = (delays: Delays) => (snapshot: { value: unknown; context: Room
     add("after assignmentTtl", { type: "xstate.after.assignmentTtl.room.assigned", at: c.since + delays.assignmentTtl })
   }
   if (state === "draining") add("after drainGrace", { type: "xstate.after.drainGrace.room.draining", at: c.since + delays.drainGrace })
+  // a young placement's reservation ends a fixed time after the placement
+  if (state === "assigned" && c.placedAt > 0 && placementReserve(c) > 0) {
+    add("after settleTime", { type: "xstate.after.settleTime.room.assigned", at: c.placedAt + settleTime })
+  }
   return events
 }
 
@@ -129,6 +134,14 @@ export const lifecyclePaths = (delays: Delays): { readonly paths: ReadonlyArray<
     const prefix = shortest.get(serializeState(edge.state as never))
     if (prefix !== undefined) kinds.push([...prefix, kindOf(edge.event)])
   }
+  // A room's expected size is not part of the graph's states (it would
+  // multiply them), so none of its paths has a room young with a
+  // reservation: a class that met twice with two users is placed again,
+  // asked for every 30 s (so its empty reservation outlives ASSIGNMENT_TTL),
+  // and settles.
+  const lesson = ["SERVER.REQUESTED", "BALANCER.DONE", "SESSION.JOINED(new)", "SESSION.JOINED(new)", "SESSION.LEFT", "SESSION.LEFT", "after drainGrace"]
+  const renewals = Math.floor(settleTime / (delays.assignmentTtl / 4)) - 1
+  kinds.push([...lesson, ...lesson, "SERVER.REQUESTED", "BALANCER.DONE", ...Array(renewals).fill("SERVER.REQUESTED(later)"), "after settleTime"])
   // The graph keeps one state per serialization, which may have come by
   // another way: replay each path's kinds of events from the start, so
   // every event is drawn from the state it really happens in.

@@ -5,7 +5,7 @@
 // values by the runtime (src/rooms/), which steps this machine with the pure
 // interpreter in machines/step.ts and carries out the effects it returns.
 import { and, assertEvent, assign, setup } from "xstate"
-import { learnExpectedSize } from "./expectedSize.ts"
+import { learnExpectedSize, placementReserve, settleTime } from "./expectedSize.ts"
 
 /** A live session of the room and the gateway it is on. */
 export interface SessionOnGateway {
@@ -145,6 +145,18 @@ export const pacedWrites = (assignmentTtl: number) => ({
 const timeOf = (event: { readonly at?: number }) => event.at ?? 0
 
 /**
+ * How long a room just placed stays young: until `settleTime` after its
+ * placement, the same moment however often `assigned` is re-entered. A room
+ * that is not young gets no timer: XState raises an `after` event whose delay
+ * is not a number at once, within the same step, where `youthEnded` refuses
+ * it (its event carries no time). XState types a delay as a number only.
+ */
+const youthLeft = ({ context, event }: { readonly context: RoomContext; readonly event: { readonly at?: number } }) => {
+  const left = context.placedAt + settleTime - timeOf(event)
+  return (context.placedAt > 0 && left > 0 && placementReserve(context) > 0 ? left : undefined) as number
+}
+
+/**
  * The room lets its gateway go: the assignment is released for `reason`, a
  * line is logged, and the gateway is forgotten. It stays three actions on
  * the transition: the inspector lists them, and the metrics read the release
@@ -271,9 +283,12 @@ export const roomMachine = setup({
       assertEvent(event, recountEvents)
       return context.sessions.length > 0 && event.sessions.length === 0
     },
+    // Placed by the balancer `settleTime` ago and still short of the size it reserved.
+    youthEnded: ({ context, event }) =>
+      context.placedAt > 0 && timeOf(event) >= context.placedAt + settleTime && placementReserve(context) > 0,
     ...pacedWrites(defaultDelays.assignmentTtl)
   },
-  delays: defaultDelays
+  delays: { ...defaultDelays, settleTime: youthLeft }
 }).createMachine({
   id: "room",
   initial: "idle",
@@ -321,7 +336,10 @@ export const roomMachine = setup({
           guard: "isEmpty",
           target: "idle",
           actions: letGo.unused
-        }
+        },
+        // A young room's reservation of its expected size ends on time, not
+        // at its next join or leave: its gateway's load becomes its real count.
+        settleTime: { guard: "youthEnded", actions: "recordAssignment" }
       },
       on: {
         "ROOM.LOADED": recountAssigned,

@@ -100,14 +100,36 @@ export const eventLabel = (event: { readonly type: string }): string => {
   return m ? `after ${m[1]}` : event.type
 }
 
+/** What choosing a room's next timer needs of it. */
+interface PendingTimer {
+  readonly at: number
+  readonly event: { readonly type: string }
+}
+
 /** The earliest pending timer, if any. */
-export const nextTimer = (snapshot: RoomSnapshot): (Timer & { readonly id: string }) | undefined => {
-  let next: (Timer & { readonly id: string }) | undefined
+export const nextTimer = <T extends PendingTimer>(snapshot: { readonly timers: Readonly<Record<string, T>> }): (T & { readonly id: string }) | undefined => {
+  let next: (T & { readonly id: string }) | undefined
   for (const [id, t] of Object.entries(snapshot.timers)) {
     if (next === undefined || t.at < next.at) next = { id, ...t }
   }
   return next
 }
+
+/**
+ * Timers whose transition keeps the room in its state (a young reservation
+ * settling, machines/expectedSize.ts): bookkeeping, not a lifecycle step.
+ */
+const quietTimers: ReadonlySet<string> = new Set(
+  Object.values(roomMachine.root.states).flatMap((node) => node.after.filter((t) => t.target === undefined).map((t) => t.eventType))
+)
+
+/**
+ * The earliest pending timer that can change the room's state: the deadline
+ * a room shows (its status, the inspector). A room still wakes at its
+ * earliest timer of any kind (`nextTimer`).
+ */
+export const nextStateTimer = <T extends PendingTimer>(snapshot: { readonly timers: Readonly<Record<string, T>> }): (T & { readonly id: string }) | undefined =>
+  nextTimer({ timers: Object.fromEntries(Object.entries(snapshot.timers).filter(([, t]) => !quietTimers.has(t.event.type))) })
 
 /** Timers due at `now`, oldest first. */
 export const dueTimers = (snapshot: RoomSnapshot, now: number): ReadonlyArray<Timer> =>

@@ -92,6 +92,7 @@ const unsupported = (path: LifecyclePath): string | undefined => {
     if (s.event.type === "ROOM.LOADED" && s.state.value === "assigning") return "a room stored mid-assignment (suite only)"
     if ((kind === "GATEWAY.DOWN(its own)" || s.event.type === "BALANCER.FAILED") && !args.disruptive) return "takes gateways away: needs --disruptive"
     if (kind === "GATEWAY.DOWN(its own)" && args.mqtt === undefined) return "a gateway going down: needs --mqtt"
+    if (kind === "after settleTime") return "a young reservation settles 5 minutes after its placement (suite only)"
   }
   return undefined
 }

@@ -1,5 +1,5 @@
 // Every room's machine as stored, for inspection: state, gateway, sessions,
-// pending deadline and last transition, read from Postgres so the answer is
+// pending timers and last transition, read from Postgres so the answer is
 // the same whichever process serves it. Read-only.
 import { Context, Effect, Layer, Schema } from "effect"
 import { SqlClient, SqlSchema } from "effect/sql"
@@ -18,7 +18,8 @@ export const MachineRow = Schema.Struct({
   gateway: Schema.NullOr(Schema.String),
   region: Schema.NullOr(Schema.String),
   sessions: Schema.Number,
-  deadline: Millis,
+  /** The stored machine's pending timers by id (null: none stored yet). */
+  timers: Schema.NullOr(Schema.Record(Schema.String, Schema.Struct({ at: Schema.Number, event: Schema.Struct({ type: Schema.String }) }))),
   seq: Schema.Number,
   updated: Millis,
   last_seq: Schema.NullOr(Schema.Number),
@@ -98,7 +99,7 @@ export class InspectStore extends Context.Service<InspectStore, {
                    COALESCE(${context("region")}, a.region) AS region,
                    COALESCE(CASE WHEN jsonb_typeof(s.snapshot #> '{context,sessions}') = 'array'
                                  THEN jsonb_array_length(s.snapshot #> '{context,sessions}') END, a.users, 0)::int AS sessions,
-                   ${millis("s.deadline_at")} AS deadline,
+                   s.snapshot -> 'timers' AS timers,
                    COALESCE(s.seq, 0)::int AS seq,
                    ${millis("s.updated_at")} AS updated
             FROM rooms r

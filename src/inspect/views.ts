@@ -1,6 +1,7 @@
 // The wire shapes of inspection: a stored room machine and a live room change
 // become the same JSON row, so the page merges one into the other.
 import type { HistoryRow, MachineRow } from "../db/inspectStore.ts"
+import { nextStateTimer } from "../../machines/step.ts"
 import { roomIdOut } from "../domain/room.ts"
 import type { CatalogChange } from "../rooms/catalog.ts"
 import type { RoomChange } from "../rooms/changes.ts"
@@ -28,23 +29,26 @@ export const timerView = (row: TimerInput) => {
   return timer === null ? null : { ...timer, at: new Date(timer.at).toISOString() }
 }
 
-/** Room ids as everywhere else: numbers for numeric ids unless ROOM_IDS_AS_STRINGS. */
-export const machineView = (asStrings: boolean) => (m: MachineRow) => ({
-  room: roomIdOut(m.room, asStrings),
-  name: m.name,
-  disabled: m.disabled,
-  state: m.state,
-  gateway: m.gateway,
-  region: m.region,
-  sessions: m.sessions,
-  deadline: iso(m.deadline),
-  timer: timerView(m),
-  seq: m.seq,
-  updated_at: iso(m.updated),
-  last: m.last_seq === null || m.last_from === null || m.last_event === null || m.last_to === null || m.last_at === null
-    ? null
-    : transitionView({ seq: m.last_seq, from: m.last_from, event: m.last_event, to: m.last_to, gateway: m.last_gateway, at: m.last_at })
-})
+/** Room ids as everywhere else: numbers for numeric ids unless ROOM_IDS_AS_STRINGS; the deadline as the room's status gives it. */
+export const machineView = (asStrings: boolean) => (m: MachineRow) => {
+  const deadline = m.timers === null ? null : nextStateTimer({ timers: m.timers })?.at ?? null
+  return {
+    room: roomIdOut(m.room, asStrings),
+    name: m.name,
+    disabled: m.disabled,
+    state: m.state,
+    gateway: m.gateway,
+    region: m.region,
+    sessions: m.sessions,
+    deadline: iso(deadline),
+    timer: timerView({ ...m, deadline }),
+    seq: m.seq,
+    updated_at: iso(m.updated),
+    last: m.last_seq === null || m.last_from === null || m.last_event === null || m.last_to === null || m.last_at === null
+      ? null
+      : transitionView({ seq: m.last_seq, from: m.last_from, event: m.last_event, to: m.last_to, gateway: m.last_gateway, at: m.last_at })
+  }
+}
 
 /** A change as the stream sends it: the row's live fields, and `last` only when a transition was taken. */
 export const changeView = (asStrings: boolean) => (c: RoomChange) => ({

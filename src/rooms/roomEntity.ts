@@ -11,7 +11,7 @@ import { Clock, Duration, Effect, Exit, FiberHandle } from "effect"
 import { Entity } from "effect/cluster"
 import { placementReserve, reservedSize } from "../../machines/expectedSize.ts"
 import type { RoomEvent } from "../../machines/room.machine.ts"
-import { configuredMachine, dueTimers, newSnapshot, nextTimer, type RoomEffect, type RoomSnapshot, step, type TimerEvent } from "../../machines/step.ts"
+import { configuredMachine, dueTimers, newSnapshot, nextStateTimer, nextTimer, type RoomEffect, type RoomSnapshot, step, type TimerEvent } from "../../machines/step.ts"
 import { noGatewayReason, type Selection } from "../balancer/select.ts"
 import { AppConfig } from "../config.ts"
 import { DatabaseOutage } from "../db/databaseOutage.ts"
@@ -86,7 +86,7 @@ export const makeRoomEntity = Effect.gen(function*() {
       gateway: l.snapshot.context.gateway,
       region: l.snapshot.context.region,
       sessions: l.snapshot.context.sessions.length,
-      deadline: nextTimer(l.snapshot)?.at ?? null,
+      deadline: nextStateTimer(l.snapshot)?.at ?? null,
       seq: l.snapshot.seq
     })
 

@@ -3,6 +3,7 @@
 // assigned room with users past its reservation's TTL) is not shown.
 import { assert, describe, it } from "@effect/vitest"
 import { roomMachine } from "../../machines/room.machine.ts"
+import { nextStateTimer, nextTimer } from "../../machines/step.ts"
 import { pendingTimer } from "../../src/inspect/timers.ts"
 
 const at = Date.UTC(2026, 10, 22, 17, 24, 52)
@@ -39,12 +40,25 @@ describe("a room's pending timer, as the inspector shows it", () => {
     assert.isNull(pendingTimer({ state: "retired", gateway: null, region: null, sessions: 0, deadline: at }))
   })
 
-  it("the machine's timers are guarded only by what a room's row tells (its number of sessions)", () => {
+  it("the machine's timers that change a room's state are guarded only by what a room's row tells (its number of sessions)", () => {
     // pendingTimer judges guards on the row's state, gateway, region and session count:
     // a timer guarded by anything else would need the whole stored context.
-    const guards = Object.values(roomMachine.root.states).flatMap((node) =>
-      node.after.map((t) => `${node.key} ${t.eventType.split(".")[2]} ${t.guard === undefined ? "-" : String((t.guard as { type?: string }).type ?? t.guard)}`)
-    )
-    assert.deepStrictEqual(guards, ["assigned assignmentTtl isEmpty", "draining drainGrace -"])
+    const guards = (changesState: boolean) =>
+      Object.values(roomMachine.root.states).flatMap((node) =>
+        node.after.filter((t) => (t.target !== undefined) === changesState).map((t) =>
+          `${node.key} ${t.eventType.split(".")[2]} ${t.guard === undefined ? "-" : String((t.guard as { type?: string }).type ?? t.guard)}`
+        )
+      )
+    assert.deepStrictEqual(guards(true), ["assigned assignmentTtl isEmpty", "draining drainGrace -"])
+    // the one that does not (a young reservation settling) is never the deadline a room shows
+    assert.deepStrictEqual(guards(false), ["assigned settleTime youthEnded"])
+  })
+
+  it("a room's deadline is its next timer that can change its state, not a young reservation settling before it", () => {
+    const ttl = { at: at + 60_000, event: { type: "xstate.after.assignmentTtl.room.assigned" } }
+    const settle = { at, event: { type: "xstate.after.settleTime.room.assigned" } }
+    assert.strictEqual(nextStateTimer({ timers: { [ttl.event.type]: ttl, [settle.event.type]: settle } })?.at, at + 60_000)
+    assert.strictEqual(nextTimer({ timers: { [ttl.event.type]: ttl, [settle.event.type]: settle } })?.at, at, "the room still wakes for it")
+    assert.isUndefined(nextStateTimer({ timers: { [settle.event.type]: settle } }))
   })
 })

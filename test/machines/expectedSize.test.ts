@@ -103,6 +103,49 @@ describe("the room machine learns its expected size", () => {
     assert.strictEqual(lesson(twice, 30, 200_000).context.expected, 25)
   })
 
+  // Two lessons of 12: the room relies on all 12 of it.
+  const twoLessons = () => lesson(lesson(newSnapshot(machine, "2171"), 12, 10_000), 12, 100_000)
+  const placedAt = 1_000_000
+  const placed = (from: RoomSnapshot) =>
+    step(machine, step(machine, from, { type: "SERVER.REQUESTED" }, placedAt).snapshot, { type: "BALANCER.DONE", gateway: "gxy1", region: null }, placedAt)
+  const settleTimer = (s: RoomSnapshot) => Object.values(s.timers).find((t) => t.event.type.startsWith("xstate.after.settleTime"))
+
+  it("a young room's reservation ends exactly 5 minutes after its placement: its real count is written then", () => {
+    let s = placed(twoLessons()).snapshot
+    assert.strictEqual(settleTimer(s)?.at, placedAt + 300_000)
+    for (const id of ["a", "b", "c"]) s = step(machine, s, { type: "SESSION.JOINED", session: id, gateway: "gxy1" }, placedAt + 1_000).snapshot
+    assert.strictEqual(settleTimer(s)?.at, placedAt + 300_000, "joins below its size keep the deadline")
+    const settled = step(machine, s, settleTimer(s)!.event, placedAt + 300_000)
+    assert.deepStrictEqual(
+      settled.effects.filter((e) => e._tag === "WriteAssignment"),
+      [{ _tag: "WriteAssignment", gateway: "gxy1", region: null, users: 3 }]
+    )
+    assert.strictEqual(settled.snapshot.state, "assigned")
+    assert.strictEqual(settleTimer(settled.snapshot), undefined)
+  })
+
+  it("an unused young reservation renewed by requests keeps its deadline", () => {
+    let s = placed(twoLessons()).snapshot
+    // a request after a quarter of the TTL renews it, re-entering `assigned`
+    s = step(machine, s, { type: "SERVER.REQUESTED" }, placedAt + 20_000).snapshot
+    assert.strictEqual(s.context.renewedAt, placedAt + 20_000)
+    assert.strictEqual(settleTimer(s)?.at, placedAt + 300_000)
+  })
+
+  it("no settle timer for a room without a reservation, or one that reached its size; a late one writes nothing", () => {
+    // no history: nothing reserved beyond AVG_ROOM_OCCUPANCY
+    assert.strictEqual(settleTimer(placed(newSnapshot(machine, "2171")).snapshot), undefined)
+    // not placed by the balancer: its first user decided the gateway
+    const joined = step(machine, twoLessons(), { type: "SESSION.JOINED", session: "a", gateway: "gxy2" }, placedAt).snapshot
+    assert.strictEqual(joined.state, "assigned")
+    assert.strictEqual(settleTimer(joined), undefined)
+    // reached its 12 within its youth: the timer fires and changes nothing
+    let s = placed(twoLessons()).snapshot
+    for (let i = 0; i < 12; i++) s = step(machine, s, { type: "SESSION.JOINED", session: `s${i}`, gateway: "gxy1" }, placedAt + 1_000).snapshot
+    const late = step(machine, s, settleTimer(s)!.event, placedAt + 300_000)
+    assert.deepStrictEqual(late.effects.filter((e) => e._tag === "WriteAssignment"), [])
+  })
+
   it("a recount that finds more users than the room counted raises its peak; users leaving never lower it", () => {
     let s = step(machine, newSnapshot(machine, "2171"), { type: "SERVER.REQUESTED" }, 1_000).snapshot
     s = step(machine, s, { type: "BALANCER.DONE", gateway: "gxy1", region: null }, 1_000).snapshot

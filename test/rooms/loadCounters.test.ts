@@ -10,7 +10,7 @@ import fc from "fast-check"
 import { GatewayStore } from "../../src/db/gatewayStore.ts"
 import { Rooms } from "../../src/rooms/roomClient.ts"
 import { backend, freshDatabase } from "../support/database.ts"
-import { query, roomsOn } from "../support/rooms.ts"
+import { query, RoomClock, roomsOn } from "../support/rooms.ts"
 
 const average = 10
 const rooms = ["2171", "2172", "2173", "2174"]
@@ -134,5 +134,47 @@ describe(`gateway load counters (${backend})`, () => {
         assert.strictEqual((yield* (yield* GatewayStore).loads).find((l) => l.gateway === third.gateway)?.reserved, 0)
         assert.deepStrictEqual(yield* (yield* GatewayStore).reconcile, [], "no drift")
       }).pipe(Effect.provide(roomsOn(db, { AVG_ROOM_OCCUPANCY: String(average), DRAIN_GRACE: "300ms", ASSIGNMENT_TTL: "1m" })))
+    }).pipe(Effect.scoped), 120_000)
+
+  it.live("a young room's reservation ends 5 minutes after its placement, by the room's own timer: no message needed", () =>
+    Effect.gen(function*() {
+      const db = yield* freshDatabase
+      yield* Effect.gen(function*() {
+        const r = yield* Rooms
+        const clock = yield* RoomClock
+        const store = yield* GatewayStore
+        const loadOn = (gateway: string) =>
+          Effect.map(store.loads, (loads) => {
+            const row = loads.find((l) => l.gateway === gateway)
+            return { load: row?.load ?? 0, reserved: row?.reserved ?? 0 }
+          })
+        // the room's timers run on the moved clock; its commit follows within moments of real time
+        const becomes = (gateway: string, expected: { load: number; reserved: number }) =>
+          Effect.gen(function*() {
+            let seen = yield* loadOn(gateway)
+            for (let tries = 0; tries < 200 && (seen.load !== expected.load || seen.reserved !== expected.reserved); tries++) {
+              yield* Effect.sleep(Duration.millis(25))
+              seen = yield* loadOn(gateway)
+            }
+            assert.deepStrictEqual(seen, expected)
+          })
+        for (const _ of [1, 2]) {
+          const { gateway } = yield* r.requestServer("2171")
+          for (let i = 1; i <= 14; i++) yield* r.changeSession("2171", "joined", `s${i}`, gateway)
+          for (let i = 1; i <= 14; i++) yield* r.changeSession("2171", "left", `s${i}`, gateway)
+          // past the drain grace (30 s): released, and the room learns its size
+          yield* clock.adjust(Duration.seconds(31))
+          yield* becomes(gateway, { load: 0, reserved: 0 })
+        }
+        const { gateway } = yield* r.requestServer("2171")
+        yield* r.changeSession("2171", "joined", "s1", gateway)
+        assert.deepStrictEqual(yield* loadOn(gateway), { load: 14, reserved: 4 }, "young: 14 held, 4 of them beyond the average")
+        yield* clock.adjust(Duration.seconds(299))
+        yield* Effect.sleep(Duration.millis(200))
+        assert.deepStrictEqual(yield* loadOn(gateway), { load: 14, reserved: 4 }, "a second before its youth ends: still held")
+        yield* clock.adjust(Duration.seconds(1))
+        yield* becomes(gateway, { load: average, reserved: 0 })
+        assert.deepStrictEqual(yield* store.reconcile, [], "no drift")
+      }).pipe(Effect.provide(roomsOn(db, { AVG_ROOM_OCCUPANCY: String(average), DRAIN_GRACE: "30s", ASSIGNMENT_TTL: "10m" }, { testClock: true })))
     }).pipe(Effect.scoped), 120_000)
 })
