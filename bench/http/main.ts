@@ -80,7 +80,8 @@ const main = async () => {
     MAX_SERVER_CAPACITY: "1000000",
     ASSIGNMENT_TTL: "10m",
     CLEAN_SESSIONS_INTERVAL: "10m",
-    DEAD_SESSION_PERIOD: "1h"
+    DEAD_SESSION_PERIOD: "1h",
+    ...JSON.parse(process.env.BENCH_SERVICE_ENV ?? "{}")
   })
   const baseline = await startBaseline(sizes.liveRooms)
   const meters = { service: cpuMeter(service.child.pid!, service.postgres), baseline: cpuMeter(baseline.child.pid!, undefined) }
