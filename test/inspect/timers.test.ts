@@ -3,7 +3,6 @@
 // assigned room with users past its reservation's TTL) is not shown.
 import { assert, describe, it } from "@effect/vitest"
 import { roomMachine } from "../../machines/room.machine.ts"
-import { nextStateTimer, nextTimer } from "../../machines/step.ts"
 import { pendingTimer } from "../../src/inspect/timers.ts"
 
 const at = Date.UTC(2026, 10, 22, 17, 24, 52)
@@ -54,11 +53,4 @@ describe("a room's pending timer, as the inspector shows it", () => {
     assert.deepStrictEqual(guards(false), ["assigned settleTime youthEnded"])
   })
 
-  it("a room's deadline is its next timer that can change its state, not a young reservation settling before it", () => {
-    const ttl = { at: at + 60_000, event: { type: "xstate.after.assignmentTtl.room.assigned" } }
-    const settle = { at, event: { type: "xstate.after.settleTime.room.assigned" } }
-    assert.strictEqual(nextStateTimer({ timers: { [ttl.event.type]: ttl, [settle.event.type]: settle } })?.at, at + 60_000)
-    assert.strictEqual(nextTimer({ timers: { [ttl.event.type]: ttl, [settle.event.type]: settle } })?.at, at, "the room still wakes for it")
-    assert.isUndefined(nextStateTimer({ timers: { [settle.event.type]: settle } }))
-  })
 })

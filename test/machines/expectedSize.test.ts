@@ -132,6 +132,17 @@ describe("the room machine learns its expected size", () => {
     assert.strictEqual(settleTimer(s)?.at, placedAt + 300_000)
   })
 
+  it("once its youth has ended, a renewal of the reservation writes nothing and schedules no settle timer", () => {
+    let s = placed(twoLessons()).snapshot
+    // asked for every 30 s while nobody comes: past its youth, still short of its size
+    for (let t = 30_000; t <= 270_000; t += 30_000) s = step(machine, s, { type: "SERVER.REQUESTED" }, placedAt + t).snapshot
+    s = step(machine, s, settleTimer(s)!.event, placedAt + 300_000).snapshot
+    const renewed = step(machine, s, { type: "SERVER.REQUESTED" }, placedAt + 300_000 + 30_000)
+    assert.strictEqual(renewed.snapshot.context.renewedAt, placedAt + 330_000, "renewed")
+    assert.deepStrictEqual(renewed.effects.filter((e) => e._tag === "WriteAssignment"), [])
+    assert.strictEqual(settleTimer(renewed.snapshot), undefined)
+  })
+
   it("no settle timer for a room without a reservation, or one that reached its size; a late one writes nothing", () => {
     // no history: nothing reserved beyond AVG_ROOM_OCCUPANCY
     assert.strictEqual(settleTimer(placed(newSnapshot(machine, "2171")).snapshot), undefined)

@@ -5,7 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { initialRoomContext, mostUsedGateway, roomMachine, roomStates } from "../../machines/room.machine.ts"
 import {
-  answersStickyAlone, configuredMachine, dueTimers, eventLabel, hearsKeepalives, newSnapshot, nextTimer, type RoomSnapshot, step
+  answersStickyAlone, configuredMachine, dueTimers, eventLabel, hearsKeepalives, newSnapshot, nextStateTimer, nextTimer, type RoomSnapshot, step
 } from "../../machines/step.ts"
 import {
   assignedEmpty, assignedWithA, cancel, draining, graceTimer, join, machine, persisted, placed, requested, roomAfter, schedule,
@@ -45,6 +45,18 @@ describe("room snapshots", () => {
     assert.deepStrictEqual(dueTimers(two, 999), [])
     assert.deepStrictEqual(dueTimers(two, 2_000), [{ event: ttlTimer, at: 1_000 }, { event: graceTimer, at: 2_000 }])
     assert.deepStrictEqual(dueTimers(two, 5_000).map((t) => t.at), [1_000, 2_000, 3_000])
+  })
+
+  it("shows as its deadline the earliest timer that can change its state: a young reservation settling is not one", () => {
+    const settle = { type: "xstate.after.settleTime.room.assigned" } as const
+    const both: RoomSnapshot = {
+      ...roomAfter(assignedEmpty),
+      timers: { [ttlTimer.type]: { event: ttlTimer, at: 2_000 }, [settle.type]: { event: settle, at: 1_000 } }
+    }
+    assert.deepStrictEqual(nextStateTimer(both), { id: ttlTimer.type, event: ttlTimer, at: 2_000 })
+    assert.deepStrictEqual(nextTimer(both), { id: settle.type, event: settle, at: 1_000 }, "the room still wakes for it")
+    assert.isUndefined(nextStateTimer({ timers: { [settle.type]: { event: settle, at: 1_000 } } }))
+    assert.deepStrictEqual(nextStateTimer(roomAfter(draining))?.at, 1_004_000 + 30_000)
   })
 
   it("names a timer in the history as `after <delay>`, any other event by its type", () => {
