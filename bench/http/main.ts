@@ -3,6 +3,7 @@
 // Markdown table and writes DIR/http.json (default bench/results).
 // With --processes N (and DATABASE_URL): one process against N of one
 // deployment instead (cluster.ts).
+import { Schema } from "effect"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { cpus, totalmem } from "node:os"
 import { join } from "node:path"
@@ -28,6 +29,18 @@ const only = onlyIndex > 0 ? process.argv[onlyIndex + 1] : undefined
 
 // --burst-once: the burst at its size only, not also at twice it.
 const burstOnce = process.argv.includes("--burst-once")
+
+// BENCH_SERVICE_ENV: more settings for the service, as a JSON object of strings.
+const serviceEnv = (() => {
+  const text = process.env.BENCH_SERVICE_ENV
+  if (text === undefined || text === "") return {}
+  try {
+    return Schema.decodeUnknownSync(Schema.fromJsonString(Schema.Record(Schema.String, Schema.String)))(text)
+  } catch {
+    console.error(`BENCH_SERVICE_ENV must be a JSON object of strings, e.g. {"KEEPALIVE_BATCH_WINDOW":"0"}; got ${text}`)
+    process.exit(2)
+  }
+})()
 
 // The class-start burst: quick is a tenth of it.
 const burst: Burst = quick
@@ -81,7 +94,7 @@ const main = async () => {
     ASSIGNMENT_TTL: "10m",
     CLEAN_SESSIONS_INTERVAL: "10m",
     DEAD_SESSION_PERIOD: "1h",
-    ...JSON.parse(process.env.BENCH_SERVICE_ENV ?? "{}")
+    ...serviceEnv
   })
   const baseline = await startBaseline(sizes.liveRooms)
   const meters = { service: cpuMeter(service.child.pid!, service.postgres), baseline: cpuMeter(baseline.child.pid!, undefined) }
