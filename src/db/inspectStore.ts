@@ -18,8 +18,8 @@ export const MachineRow = Schema.Struct({
   gateway: Schema.NullOr(Schema.String),
   region: Schema.NullOr(Schema.String),
   sessions: Schema.Number,
-  /** The stored machine's pending timers by id (null: none stored yet). */
-  timers: Schema.NullOr(Schema.Record(Schema.String, Schema.Struct({ at: Schema.Number, event: Schema.Struct({ type: Schema.String }) }))),
+  /** The stored machine's pending timers by id (null: none stored yet); see `storedTimers`. */
+  timers: Schema.NullOr(Schema.Record(Schema.String, Schema.Unknown)),
   seq: Schema.Number,
   updated: Millis,
   last_seq: Schema.NullOr(Schema.Number),
@@ -30,6 +30,13 @@ export const MachineRow = Schema.Struct({
   last_at: Millis
 })
 export type MachineRow = typeof MachineRow.Type
+
+const StoredTimer = Schema.Struct({ at: Schema.Number, event: Schema.Struct({ type: Schema.String }) })
+const isStoredTimer = Schema.is(StoredTimer)
+
+/** A row's pending timers; an entry not shaped as a timer (a hand-edited snapshot) is left out rather than failing the listing. */
+export const storedTimers = (row: Pick<MachineRow, "timers">): Readonly<Record<string, typeof StoredTimer.Type>> =>
+  Object.fromEntries(Object.entries(row.timers ?? {}).filter((entry): entry is [string, typeof StoredTimer.Type] => isStoredTimer(entry[1])))
 
 export const HistoryRow = Schema.Struct({
   seq: Schema.Number,

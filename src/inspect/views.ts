@@ -1,6 +1,6 @@
 // The wire shapes of inspection: a stored room machine and a live room change
 // become the same JSON row, so the page merges one into the other.
-import type { HistoryRow, MachineRow } from "../db/inspectStore.ts"
+import { type HistoryRow, type MachineRow, storedTimers } from "../db/inspectStore.ts"
 import { nextStateTimer } from "../../machines/step.ts"
 import { roomIdOut } from "../domain/room.ts"
 import type { CatalogChange } from "../rooms/catalog.ts"
@@ -31,7 +31,7 @@ export const timerView = (row: TimerInput) => {
 
 /** Room ids as everywhere else: numbers for numeric ids unless ROOM_IDS_AS_STRINGS; the deadline as the room's status gives it. */
 export const machineView = (asStrings: boolean) => (m: MachineRow) => {
-  const deadline = m.timers === null ? null : nextStateTimer({ timers: m.timers })?.at ?? null
+  const deadline = nextStateTimer({ timers: storedTimers(m) })?.at ?? null
   return {
     room: roomIdOut(m.room, asStrings),
     name: m.name,

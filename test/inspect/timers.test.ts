@@ -4,6 +4,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { roomMachine } from "../../machines/room.machine.ts"
 import { pendingTimer } from "../../src/inspect/timers.ts"
+import { machineView } from "../../src/inspect/views.ts"
 
 const at = Date.UTC(2026, 10, 22, 17, 24, 52)
 
@@ -53,4 +54,16 @@ describe("a room's pending timer, as the inspector shows it", () => {
     assert.deepStrictEqual(guards(false), ["assigned settleTime youthEnded"])
   })
 
+
+  it("a listed room's deadline comes from its stored timers; an entry not shaped as a timer is left out, not a failed listing", () => {
+    const row = {
+      id: 1, room: "2171", name: "Room 1", disabled: false, state: "draining", gateway: "gxy1", region: null, sessions: 0, seq: 3,
+      updated: at, last_seq: null, last_from: null, last_event: null, last_to: null, last_gateway: null, last_at: null
+    }
+    const grace = { at, event: { type: "xstate.after.drainGrace.room.draining" } }
+    const view = machineView(false)({ ...row, timers: { [grace.event.type]: grace, edited: { at: "soon" } } })
+    assert.strictEqual(view.deadline, new Date(at).toISOString())
+    assert.deepStrictEqual(view.timer, { at: new Date(at).toISOString(), event: "after drainGrace", to: "idle", releases: true })
+    assert.isNull(machineView(false)({ ...row, timers: null }).deadline)
+  })
 })

@@ -11,6 +11,7 @@ import { GatewayStore } from "../../src/db/gatewayStore.ts"
 import { Rooms } from "../../src/rooms/roomClient.ts"
 import { backend, freshDatabase } from "../support/database.ts"
 import { query, RoomClock, roomsOn } from "../support/rooms.ts"
+import { eventually } from "../support/service.ts"
 
 const average = 10
 const rooms = ["2171", "2172", "2173", "2174"]
@@ -150,14 +151,10 @@ describe(`gateway load counters (${backend})`, () => {
           })
         // the room's timers run on the moved clock; its commit follows within moments of real time
         const becomes = (gateway: string, expected: { load: number; reserved: number }) =>
-          Effect.gen(function*() {
-            let seen = yield* loadOn(gateway)
-            for (let tries = 0; tries < 200 && (seen.load !== expected.load || seen.reserved !== expected.reserved); tries++) {
-              yield* Effect.sleep(Duration.millis(25))
-              seen = yield* loadOn(gateway)
-            }
-            assert.deepStrictEqual(seen, expected)
-          })
+          eventually(Effect.flatMap(loadOn(gateway), (seen) =>
+            seen.load === expected.load && seen.reserved === expected.reserved
+              ? Effect.void
+              : Effect.fail(new Error(`${gateway}: ${JSON.stringify(seen)}, expected ${JSON.stringify(expected)}`))))
         for (const _ of [1, 2]) {
           const { gateway } = yield* r.requestServer("2171")
           for (let i = 1; i <= 14; i++) yield* r.changeSession("2171", "joined", `s${i}`, gateway)
