@@ -53,7 +53,7 @@ export const oursPlacements = (setup: Setup, strategy: BalanceStrategy, options:
       capacity: setup.capacity,
       load: load.get(name) ?? 0,
       enabled: true,
-      draining: false,
+      cordoned: false,
       online: online.get(name),
       region: undefined
     }))

@@ -4,7 +4,7 @@
 
 /**
  * `available` in the operator's order, `usable` those enabled and not
- * draining, `defaults` the default gateway of every room; null when no
+ * cordoned, `defaults` the default gateway of every room; null when no
  * gateway is usable.
  */
 export const leastUsedDefault = (

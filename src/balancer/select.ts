@@ -14,7 +14,8 @@ export interface GatewayLoad {
   /** Σ over its rooms of `roomLoad`. */
   readonly load: number
   readonly enabled: boolean
-  readonly draining: boolean
+  /** Set by an admin: keeps its rooms, takes no new ones. */
+  readonly cordoned: boolean
   /** From MQTT status; undefined while unknown (counts as online). */
   readonly online: boolean | undefined
   /** The gateway's own region, if an admin set one. */
@@ -66,7 +67,7 @@ const online = (loads: ReadonlyArray<GatewayLoad>, policy: Policy, avoid: string
   const byName = new Map(loads.map((g) => [g.name, g]))
   return policy.available
     .map((name) => byName.get(name))
-    .filter((g): g is GatewayLoad => g !== undefined && g.enabled && !g.draining && g.online !== false && g.name !== avoid)
+    .filter((g): g is GatewayLoad => g !== undefined && g.enabled && !g.cordoned && g.online !== false && g.name !== avoid)
 }
 
 /**

@@ -13,7 +13,7 @@ const GatewayRowSchema = Schema.Struct({
   capacity: Schema.NullOr(Schema.Number),
   region: Schema.NullOr(Schema.String),
   enabled: Schema.Boolean,
-  draining: Schema.Boolean,
+  cordoned: Schema.Boolean,
   online: Schema.NullOr(Schema.Boolean)
 })
 export type GatewayRow = typeof GatewayRowSchema.Type
@@ -29,7 +29,7 @@ export interface CounterDrift {
   readonly actual: number
 }
 
-export type GatewayPatch = { readonly [K in "description" | "capacity" | "region" | "enabled" | "draining"]?: GatewayRow[K] | undefined }
+export type GatewayPatch = { readonly [K in "description" | "capacity" | "region" | "enabled" | "cordoned"]?: GatewayRow[K] | undefined }
 
 /** A gateway's events credentials: the hash of its password (null: none set). */
 export interface EventsPassword {
@@ -84,7 +84,7 @@ export class GatewayStore extends Context.Service<GatewayStore, {
 }>()("room-orchestrator/GatewayStore") {
   static readonly layer = Layer.effect(GatewayStore, Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const columns = sql`name, description, capacity, region, enabled, draining, online`
+    const columns = sql`name, description, capacity, region, enabled, draining AS cordoned, online`
 
     // A gateway row that does not decode is left out and logged: the others still serve.
     const decodeAll = (rows: ReadonlyArray<unknown>) =>
@@ -131,7 +131,7 @@ export class GatewayStore extends Context.Service<GatewayStore, {
         SELECT
           (SELECT COALESCE(json_agg(json_build_object(
              'name', name, 'description', description, 'capacity', capacity, 'region', region,
-             'enabled', enabled, 'draining', draining, 'online', online) ORDER BY id), '[]'::json)
+             'enabled', enabled, 'cordoned', draining, 'online', online) ORDER BY id), '[]'::json)
            FROM gateways) AS gateways,
           (SELECT COALESCE(json_object_agg(l.gateway_name, l.load - COALESCE(own.load, 0)), '{}'::json)
            FROM gateway_loads l
@@ -171,7 +171,7 @@ export class GatewayStore extends Context.Service<GatewayStore, {
     const create = (g: Omit<GatewayRow, "online"> & EventsPassword) =>
       sql`
         INSERT INTO gateways (name, description, capacity, region, enabled, draining, events_password_hash)
-        VALUES (${g.name}, ${g.description}, ${g.capacity}, ${g.region}, ${g.enabled}, ${g.draining}, ${g.eventsPasswordHash ?? null})
+        VALUES (${g.name}, ${g.description}, ${g.capacity}, ${g.region}, ${g.enabled}, ${g.cordoned}, ${g.eventsPasswordHash ?? null})
         ON CONFLICT (name) DO NOTHING
         RETURNING ${columns}`.pipe(unavailable("GatewayStore.create"), Effect.flatMap(one))
 
@@ -182,7 +182,7 @@ export class GatewayStore extends Context.Service<GatewayStore, {
           capacity = CASE WHEN ${p.capacity !== undefined} THEN ${p.capacity ?? null}::int ELSE capacity END,
           region = CASE WHEN ${p.region !== undefined} THEN ${p.region ?? null} ELSE region END,
           enabled = COALESCE(${p.enabled ?? null}, enabled),
-          draining = COALESCE(${p.draining ?? null}, draining),
+          draining = COALESCE(${p.cordoned ?? null}, draining),
           events_password_hash = CASE WHEN ${p.eventsPasswordHash !== undefined} THEN ${p.eventsPasswordHash ?? null} ELSE events_password_hash END,
           updated_at = now()
         WHERE name = ${name}

@@ -23,7 +23,8 @@ export interface GatewayLoadView {
   /** Live sessions on it. */
   readonly users: number
   readonly enabled: boolean
-  readonly draining: boolean
+  /** Set by an admin: keeps its rooms, takes no new ones. */
+  readonly cordoned: boolean
   /** From MQTT; null while unknown. */
   readonly online: boolean | null
   /** Listed in AVAILABLE_JANUS_SERVERS (the balancer may use it). */
@@ -55,7 +56,7 @@ export class GatewayLoads extends Context.Service<GatewayLoads, {
         reserved: placed.get(name)?.reserved ?? 0,
         users: usersOf.get(name) ?? 0,
         enabled: row?.enabled ?? true,
-        draining: row?.draining ?? false,
+        cordoned: row?.cordoned ?? false,
         online: row?.online ?? null,
         available: available.has(name),
         registered: row !== undefined
@@ -71,4 +72,4 @@ export class GatewayLoads extends Context.Service<GatewayLoads, {
 }
 
 /** The view as GET /servers and /admin/gateway-loads answer it. */
-export const gatewayLoadView = ({ registered: _, ...view }: GatewayLoadView) => view
+export const gatewayLoadView = ({ registered: _, cordoned, ...view }: GatewayLoadView) => ({ ...view, draining: cordoned })

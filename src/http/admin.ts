@@ -10,7 +10,7 @@ import { hashPassword } from "../auth/passwords.ts"
 import { AppConfig } from "../config.ts"
 import type { CatalogRow, RoomWriteProblem } from "../db/catalogStore.ts"
 import { AdminStore, type AssignmentRow, type SessionRow } from "../db/adminStore.ts"
-import { type GatewayListing, type GatewayRow, GatewayStore } from "../db/gatewayStore.ts"
+import { type GatewayListing, type GatewayPatch, type GatewayRow, GatewayStore } from "../db/gatewayStore.ts"
 import { RoomStore } from "../db/roomStore.ts"
 import { type RoomId, roomIdOut } from "../domain/room.ts"
 import { RoomCatalog } from "../rooms/catalog.ts"
@@ -19,11 +19,17 @@ import { GatewayLoads, type GatewayLoadView } from "../gateways/loads.ts"
 import { type RoomFailure, Rooms } from "../rooms/roomClient.ts"
 import { Sessions } from "../sessions/sessions.ts"
 import { defaultAdminPage } from "./adminApi.ts"
-import { Api } from "./api.ts"
+import { Api, type GatewayPatch as GatewayPatchBody } from "./api.ts"
 import { BadRequest, Conflict, NotFound } from "../domain/wireErrors.ts"
 import { asHttpError } from "./httpErrors.ts"
 
-const gatewayView = (g: GatewayRow) => ({ ...g, online: g.online ?? null })
+// SPEC names an admin's gateway status serving / draining / disabled, and the
+// API keeps its word `draining`; the code says `cordoned`, so that it is never
+// read as the room state of that name.
+const gatewayView = ({ cordoned, ...g }: GatewayRow) => ({ ...g, draining: cordoned, online: g.online ?? null })
+
+/** An admin's change of a gateway's settings, in the code's words (its events password is hashed apart). */
+const settingsOf = ({ draining, events_password: _, ...settings }: typeof GatewayPatchBody.Type): GatewayPatch => ({ ...settings, cordoned: draining })
 
 const gatewayListEntry = (g: GatewayListing) => ({ ...gatewayView(g), events_password_set: g.eventsPasswordSet })
 
@@ -75,7 +81,7 @@ export const AdminHandlers = HttpApiBuilder.group(Api, "admin", Effect.fn(functi
     })
 
   const whyNoRooms = (g: GatewayLoadView) =>
-    !g.available ? "is not in AVAILABLE_JANUS_SERVERS" : !g.enabled ? "is disabled" : g.draining ? "is draining" : g.online === false ? "is offline" : undefined
+    !g.available ? "is not in AVAILABLE_JANUS_SERVERS" : !g.enabled ? "is disabled" : g.cordoned ? "is draining" : g.online === false ? "is offline" : undefined
   const takesRooms = (g: GatewayLoadView) => whyNoRooms(g) === undefined
 
   // A gateway the operator names must be able to take rooms; whether it has room is the operator's call.
@@ -141,7 +147,7 @@ export const AdminHandlers = HttpApiBuilder.group(Api, "admin", Effect.fn(functi
           capacity: payload.capacity ?? null,
           region: payload.region ?? null,
           enabled: payload.enabled ?? true,
-          draining: payload.draining ?? false,
+          cordoned: payload.draining ?? false,
           eventsPasswordHash: hash ?? null
         }).pipe(Effect.tap(() => catalog.refresh)))).pipe(
           Effect.flatMap((g) => (g === undefined ? Effect.fail(new Conflict({ error: `gateway ${payload.name} already exists` })) : Effect.succeed(gatewayView(g)))),
@@ -149,7 +155,7 @@ export const AdminHandlers = HttpApiBuilder.group(Api, "admin", Effect.fn(functi
         ))
     .handle("updateGateway", ({ params, payload }) =>
       Effect.flatMap(eventsPasswordHash(payload.events_password), (hash) =>
-        asHttpError(gateways.update(params.name, { ...payload, eventsPasswordHash: hash }).pipe(Effect.tap(() => catalog.refresh)))).pipe(
+        asHttpError(gateways.update(params.name, { ...settingsOf(payload), eventsPasswordHash: hash }).pipe(Effect.tap(() => catalog.refresh)))).pipe(
           Effect.flatMap((g) => (g === undefined ? Effect.fail(new NotFound({ error: `gateway ${params.name} not found` })) : Effect.succeed(gatewayView(g)))),
           Effect.tap(() => auditChange("gateway.update", { gateway: params.name }, payload))
         ))

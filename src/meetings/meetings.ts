@@ -31,7 +31,7 @@ export class Meetings extends Context.Service<Meetings, {
     const sessions = yield* SessionStore
 
     const defaultGateway = Effect.gen(function*() {
-      const usable = new Set((yield* gateways.list).filter((g) => g.enabled && !g.draining).map((g) => g.name))
+      const usable = new Set((yield* gateways.list).filter((g) => g.enabled && !g.cordoned).map((g) => g.name))
       const rooms = yield* catalog.all
       return leastUsedDefault(config.availableJanusServers, usable, rooms.map((r) => r.defaultGateway))
     })

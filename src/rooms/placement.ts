@@ -75,7 +75,7 @@ export class Placement extends Context.Service<Placement, {
           capacity: row?.capacity ?? config.maxServerCapacity,
           load: load.get(name) ?? 0,
           enabled: row?.enabled ?? true,
-          draining: row?.draining ?? false,
+          cordoned: row?.cordoned ?? false,
           online: row?.online ?? undefined,
           region: row?.region ?? undefined
         }

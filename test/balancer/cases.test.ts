@@ -5,7 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { type GatewayLoad, type Policy, type PlacementRequest, rankGateways, selectGateway } from "../../src/balancer/select.ts"
 
-/** `"gxy1 400 390"`, flags after: `draining`, `disabled`, `offline`, `online`, `region=EU`. */
+/** `"gxy1 400 390"`, flags after: `draining` (SPEC's word for a cordoned gateway), `disabled`, `offline`, `online`, `region=EU`. */
 const gateway = (line: string): GatewayLoad => {
   const [name, capacity, load, ...flags] = line.split(" ")
   return {
@@ -13,7 +13,7 @@ const gateway = (line: string): GatewayLoad => {
     capacity: Number(capacity),
     load: Number(load),
     enabled: !flags.includes("disabled"),
-    draining: flags.includes("draining"),
+    cordoned: flags.includes("draining"),
     online: flags.includes("offline") ? false : flags.includes("online") ? true : undefined,
     region: flags.find((f) => f.startsWith("region="))?.slice("region=".length)
   }

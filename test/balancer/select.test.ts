@@ -22,7 +22,7 @@ const reference = (loads: ReadonlyArray<GatewayLoad>, policy: Policy, request: P
   const entries: Array<{ g: GatewayLoad; stage: number; index: number }> = []
   policy.available.forEach((name, index) => {
     const g = loads.find((l) => l.name === name)
-    if (g === undefined || !g.enabled || g.draining || g.online === false || name === request.avoid) return
+    if (g === undefined || !g.enabled || g.cordoned || g.online === false || name === request.avoid) return
     const hasRoom = g.capacity - g.load >= need
     const inPool = pool !== undefined && pool.gateways.includes(name)
     const stage = policy.pinned.get(request.room) === name ? 0
@@ -54,7 +54,7 @@ const gatewayArb = (name: string) =>
       // often within a few users of full, where the capacity rule decides
       load: fc.oneof(fc.integer({ min: 0, max: 120 }), fc.integer({ min: capacity - 30, max: capacity - 5 })),
       enabled: fc.constantFrom(true, true, true, false),
-      draining: fc.constantFrom(false, false, true),
+      cordoned: fc.constantFrom(false, false, true),
       online: fc.constantFrom(true, false, undefined),
       region: fc.constantFrom(undefined, "EU")
     })) as fc.Arbitrary<GatewayLoad>
@@ -78,7 +78,7 @@ const requestArb = fc.record({
 }) as fc.Arbitrary<PlacementRequest>
 
 const usable = (g: GatewayLoad, policy: Policy, avoid: string | undefined) =>
-  policy.available.includes(g.name) && g.enabled && !g.draining && g.online !== false && g.name !== avoid
+  policy.available.includes(g.name) && g.enabled && !g.cordoned && g.online !== false && g.name !== avoid
 
 describe("balancer properties", () => {
   it("ranks every gateway as the reference reading of SPEC §4 does", () =>
@@ -105,7 +105,7 @@ describe("balancer properties", () => {
       return s.choice.stage !== "overflow" && chosen.load + need <= chosen.capacity
     })))
 
-  it("never chooses a gateway that is offline, disabled, draining, unlisted or being avoided", () =>
+  it("never chooses a gateway that is offline, disabled, cordoned, unlisted or being avoided", () =>
     fc.assert(fc.property(loadsArb, policyArb, requestArb, (loads, policy, request) =>
       rankGateways(loads, policy, request).every((c) => usable(loads.find((g) => g.name === c.gateway)!, policy, request.avoid))
     )))
@@ -119,7 +119,7 @@ describe("balancer properties", () => {
   const place = (available: ReadonlyArray<string>, strategy: Policy["strategy"], rooms: number) => {
     const policy: Policy = { available, avgRoomOccupancy: 10, regions: [], pinned: new Map(), strategy }
     let loads: Array<GatewayLoad> = available.map((name) => ({
-      name, capacity: 100, load: 0, enabled: true, draining: false, online: true, region: undefined
+      name, capacity: 100, load: 0, enabled: true, cordoned: false, online: true, region: undefined
     }))
     const order: Array<string> = []
     for (let room = 1; room <= rooms; room++) {

@@ -1,11 +1,11 @@
 // The smaller panels: rooms per state, the gateways and their load, and the
 // selected room's facts, members and history.
-import type { GatewayLoadView } from "../../gateways/loads.ts"
+import type { gatewayLoadView } from "../../gateways/loads.ts"
 import { ago, escapeHtml } from "./list.ts"
 import { clock, type Room, timerText, type Transition } from "./rooms.ts"
 
 /** A row of GET /admin/gateway-loads: the service's view of a gateway, without whether it is registered. */
-export type GatewayJson = Omit<GatewayLoadView, "registered">
+export type GatewayJson = ReturnType<typeof gatewayLoadView>
 
 /** A row of GET /admin/sessions. */
 export interface MemberJson {
