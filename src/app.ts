@@ -17,7 +17,9 @@ import { readyDatabase } from "./db/readyDatabase.ts"
 import { Admission } from "./http/admission.ts"
 import { AdminHandlers } from "./http/admin.ts"
 import { routerConfig, withAllowedMethods } from "./http/allowedMethods.ts"
-import { Api } from "./http/api.ts"
+import { Api, ServedApi } from "./http/api.ts"
+import { ApiDocument } from "./http/apiDocument.ts"
+import { LeanRoutes } from "./http/leanRoutes.ts"
 import { ClientsHandlers } from "./http/clients.ts"
 import { CompressedStatic } from "./http/compression.ts"
 import { InspectHandlers } from "./http/inspect.ts"
@@ -56,10 +58,12 @@ const clientFields = [...roomRequestFields, ...sessionFieldNames]
 
 const Routes = (settings: Settings) =>
   withAllowedMethods(Layer.mergeAll(
-    HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(
+    HttpApiBuilder.layer(ServedApi).pipe(
       Layer.provide([OpsHandlers, ClientsHandlers, AdminHandlers, InspectHandlers, MeetingsHandlers]),
       Layer.provide(accessLayer)
     ),
+    LeanRoutes,
+    ApiDocument,
     HttpApiScalar.layer(Api, { path: "/docs" }).pipe(Layer.provide(CompressedStatic)),
     settings.metricsAuth ? MetricsRoute.pipe(Layer.provide(protectRoutes("admin"))) : MetricsRoute,
     InspectPage,

@@ -5,6 +5,11 @@ import { Schema } from "effect"
 
 const fields = { error: Schema.String }
 
+/** What every error below holds. */
+export interface WireError {
+  readonly error: string
+}
+
 export class BadRequest extends Schema.Error<BadRequest>("BadRequest")(fields, {
   httpApiStatus: 400,
   description: "The request is malformed; the message names the field"

@@ -89,68 +89,89 @@ export const RoomExtraUpdate = OpenStruct({
   ])
 )
 
+export const roomServer = HttpApiEndpoint.post("roomServer", "/v2/room_server", {
+  payload: RoomServerRequest,
+  success: RoomServerAnswer,
+  error: [BadRequest, NotFound, PayloadTooLarge, ServerError, ServiceUnavailable]
+}).pipe(doc(
+  "The gateway that serves a room",
+  "Scale mode: the room's machine answers its gateway, choosing one (least loaded, regional first) for the room's first user; everyone after gets the same. Legacy mode: the room's default gateway (500 when it is missing or disabled). 404 unknown or disabled room; 503 when no gateway is online. Unknown fields are ignored and any content type is read as JSON."
+))
+
+const groups = HttpApiEndpoint.get("groups", "/groups", {
+  // gxydb-api counts users only for exactly "true"; any other value means false
+  query: {
+    with_num_users: Schema.optionalKey(Schema.String.annotate({ description: "true: fill num_users and questions; any other value counts as false", examples: ["true"] })),
+    ...kindQuery
+  },
+  error: [BadRequest, ServiceUnavailable],
+  success: Schema.Struct({ rooms: Schema.Array(GroupEntry) })
+}).pipe(doc("Enabled rooms", "Every enabled configured room with its default gateway, sorted by description (meeting rooms too with kind=all); live user counts with with_num_users=true."))
+
+const liveRooms = HttpApiEndpoint.get("liveRooms", "/rooms", { query: kindQuery, success: Schema.Array(LiveRoom), error: [BadRequest, ServiceUnavailable] }).pipe(
+  doc("Rooms in use", "Configured rooms with live sessions and their users (meeting rooms too with kind=all); janus is the live assignment in scale mode, the default gateway otherwise. The answer carries an ETag: with If-None-Match naming it, an unchanged listing is a 304 with no body; gzip-encoded when Accept-Encoding allows.")
+)
+
+export const liveRoom = HttpApiEndpoint.get("liveRoom", "/room/:room", { params: roomParam, success: LiveRoom, error: [BadRequest, NotFound, ServiceUnavailable] }).pipe(
+  doc("One room and its users", "A room that exists with nobody in it has users: []; 404 for an unknown or disabled room.")
+)
+
+const liveRoomAlias = HttpApiEndpoint.get("liveRoomAlias", "/rooms/:room", { params: roomParam, success: LiveRoom, error: [BadRequest, NotFound, ServiceUnavailable] }).pipe(
+  doc("One room and its users (alias)", "Same as GET /room/{room}.")
+)
+
+export const keepalive = HttpApiEndpoint.put("keepalive", "/users/:id", {
+  params: { id: UserId },
+  payload: UserSessionBody,
+  success: Success,
+  error: [BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable]
+}).pipe(doc(
+  "Session keepalive",
+  "gxydb-api's user body: creates the session on its first keepalive (the room adopts the session's gateway if it has none), refreshes it after. 400 protocol error for an unknown room or gateway or an empty rfid. Unknown fields are ignored; any content type is read as JSON."
+))
+
+const janusEvent = HttpApiEndpoint.post("janusEvent", "/event", {
+  payload: JanusEvents,
+  success: Success,
+  error: [BadRequest, Forbidden, PayloadTooLarge, ServiceUnavailable]
+}).middleware(GatewayAccess).pipe(doc(
+  "Janus events",
+  "One Janus event-handler event or a batch. Videoroom leaving, kicked and unpublished close the sessions of the feed in event.data.id; other events are accepted and ignored. Gateways authenticate with their events password, and then close sessions on their own gateway only: an event whose emitter names another registered gateway is 403."
+))
+
+const roomExtra = HttpApiEndpoint.put("roomExtra", "/rooms/:room", {
+  params: roomParam,
+  payload: RoomExtraUpdate,
+  success: Success,
+  error: [BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable]
+}).middleware(ShidurAccess).pipe(doc(
+  "Change a room's extra (gxydb-api's room update)",
+  "What Galaxy's Shidur and Admin apps send to flag rooms (VIP rooms, menu groups): the room as listed, of which only extra is written (absent or null clears it); /groups and /rooms show it at once. Role gxy_shidur or an admin role, or the service user; 404 for an unknown room; audited as room.extra."
+))
+
+const clientsDocument = OpenApi.annotations({
+  title: "Clients",
+  description: "Which gateway serves a room, and which rooms are in use (gxydb-api compatible)"
+})
+
+/** The clients' endpoints, as the API document lists them. */
 export class ClientsApi extends HttpApiGroup.make("clients", { topLevel: true })
-  .add(
-    HttpApiEndpoint.post("roomServer", "/v2/room_server", {
-      payload: RoomServerRequest,
-      success: RoomServerAnswer,
-      error: [BadRequest, NotFound, PayloadTooLarge, ServerError, ServiceUnavailable]
-    }).pipe(doc(
-      "The gateway that serves a room",
-      "Scale mode: the room's machine answers its gateway, choosing one (least loaded, regional first) for the room's first user; everyone after gets the same. Legacy mode: the room's default gateway (500 when it is missing or disabled). 404 unknown or disabled room; 503 when no gateway is online. Unknown fields are ignored and any content type is read as JSON."
-    )),
-    HttpApiEndpoint.get("groups", "/groups", {
-      // gxydb-api counts users only for exactly "true"; any other value means false
-      query: {
-        with_num_users: Schema.optionalKey(Schema.String.annotate({ description: "true: fill num_users and questions; any other value counts as false", examples: ["true"] })),
-        ...kindQuery
-      },
-      error: [BadRequest, ServiceUnavailable],
-      success: Schema.Struct({ rooms: Schema.Array(GroupEntry) })
-    }).pipe(doc("Enabled rooms", "Every enabled configured room with its default gateway, sorted by description (meeting rooms too with kind=all); live user counts with with_num_users=true.")),
-    HttpApiEndpoint.get("liveRooms", "/rooms", { query: kindQuery, success: Schema.Array(LiveRoom), error: [BadRequest, ServiceUnavailable] }).pipe(
-      doc("Rooms in use", "Configured rooms with live sessions and their users (meeting rooms too with kind=all); janus is the live assignment in scale mode, the default gateway otherwise. The answer carries an ETag: with If-None-Match naming it, an unchanged listing is a 304 with no body; gzip-encoded when Accept-Encoding allows.")
-    ),
-    HttpApiEndpoint.get("liveRoom", "/room/:room", { params: roomParam, success: LiveRoom, error: [BadRequest, NotFound, ServiceUnavailable] }).pipe(
-      doc("One room and its users", "A room that exists with nobody in it has users: []; 404 for an unknown or disabled room.")
-    ),
-    HttpApiEndpoint.get("liveRoomAlias", "/rooms/:room", { params: roomParam, success: LiveRoom, error: [BadRequest, NotFound, ServiceUnavailable] }).pipe(
-      doc("One room and its users (alias)", "Same as GET /room/{room}.")
-    ),
-    HttpApiEndpoint.put("keepalive", "/users/:id", {
-      params: { id: UserId },
-      payload: UserSessionBody,
-      success: Success,
-      error: [BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable]
-    }).pipe(doc(
-      "Session keepalive",
-      "gxydb-api's user body: creates the session on its first keepalive (the room adopts the session's gateway if it has none), refreshes it after. 400 protocol error for an unknown room or gateway or an empty rfid. Unknown fields are ignored; any content type is read as JSON."
-    ))
-  )
+  .add(roomServer, groups, liveRooms, liveRoom, liveRoomAlias, keepalive)
   .middleware(ClientAccess)
-  .add(
-    HttpApiEndpoint.post("janusEvent", "/event", {
-      payload: JanusEvents,
-      success: Success,
-      error: [BadRequest, Forbidden, PayloadTooLarge, ServiceUnavailable]
-    }).middleware(GatewayAccess).pipe(doc(
-      "Janus events",
-      "One Janus event-handler event or a batch. Videoroom leaving, kicked and unpublished close the sessions of the feed in event.data.id; other events are accepted and ignored. Gateways authenticate with their events password, and then close sessions on their own gateway only: an event whose emitter names another registered gateway is 403."
-    )),
-    HttpApiEndpoint.put("roomExtra", "/rooms/:room", {
-      params: roomParam,
-      payload: RoomExtraUpdate,
-      success: Success,
-      error: [BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable]
-    }).middleware(ShidurAccess).pipe(doc(
-      "Change a room's extra (gxydb-api's room update)",
-      "What Galaxy's Shidur and Admin apps send to flag rooms (VIP rooms, menu groups): the room as listed, of which only extra is written (absent or null clears it); /groups and /rooms show it at once. Role gxy_shidur or an admin role, or the service user; 404 for an unknown room; audited as room.extra."
-    ))
-  )
-  .annotateMerge(OpenApi.annotations({
-    title: "Clients",
-    description: "Which gateway serves a room, and which rooms are in use (gxydb-api compatible)"
-  }))
+  .add(janusEvent, roomExtra)
+  .annotateMerge(clientsDocument)
+{}
+
+/**
+ * The clients' endpoints the API's routes serve: all but the three of a
+ * lesson start (`roomServer`, `liveRoom`, `keepalive`), which plain router
+ * routes serve with these same definitions (src/http/leanRoutes.ts).
+ */
+export class ServedClientsApi extends HttpApiGroup.make("clients", { topLevel: true })
+  .add(groups, liveRooms, liveRoomAlias)
+  .middleware(ClientAccess)
+  .add(janusEvent, roomExtra)
+  .annotateMerge(clientsDocument)
 {}
 
 // ---------------------------------------------------------------------------
@@ -317,17 +338,30 @@ export class AdminApi extends HttpApiGroup.make("admin")
   }))
 {}
 
+const apiDocument = OpenApi.annotations({
+  title: "room-orchestrator",
+  version: "0.1.0",
+  description:
+    "Decides which Janus gateway hosts each video-conference room: sticky, balanced, race-free. Every error is {\"error\": \"<clear message>\"}; 400 names the field. Any path also answers 405 (a method it does not take, with Allow), 408 (a request not received within REQUEST_TIMEOUT) and 431 (headers over 16 KiB).",
+  transform: documentTransport
+})
+
+/** The whole API: the source of the OpenAPI document and the docs page. */
 export class Api extends HttpApi.make("room-orchestrator")
   .add(OpsApi)
   .add(ClientsApi)
   .add(AdminApi)
   .add(InspectApi)
   .add(MeetingsApi)
-  .annotateMerge(OpenApi.annotations({
-    title: "room-orchestrator",
-    version: "0.1.0",
-    description:
-      "Decides which Janus gateway hosts each video-conference room: sticky, balanced, race-free. Every error is {\"error\": \"<clear message>\"}; 400 names the field. Any path also answers 405 (a method it does not take, with Allow), 408 (a request not received within REQUEST_TIMEOUT) and 431 (headers over 16 KiB).",
-    transform: documentTransport
-  }))
+  .annotateMerge(apiDocument)
+{}
+
+/** What the API's routes serve: `Api` but the lean routes' three endpoints. */
+export class ServedApi extends HttpApi.make("room-orchestrator")
+  .add(OpsApi)
+  .add(ServedClientsApi)
+  .add(AdminApi)
+  .add(InspectApi)
+  .add(MeetingsApi)
+  .annotateMerge(apiDocument)
 {}

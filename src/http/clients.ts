@@ -9,34 +9,50 @@ import { RoomCatalog } from "../rooms/catalog.ts"
 import { RoomListings } from "../rooms/listings.ts"
 import { RoomGateway } from "../rooms/roomGateway.ts"
 import { Sessions } from "../sessions/sessions.ts"
-import { Api } from "./api.ts"
+import { type keepalive, type roomServer, ServedApi } from "./api.ts"
+import type { LeanInput } from "./leanRoutes.ts"
 import { conditionalJson, conditionalResponse, type ConditionalJson } from "./compression.ts"
 import { NotFound } from "../domain/wireErrors.ts"
 import { asHttpError } from "./httpErrors.ts"
 
-export const ClientsHandlers = HttpApiBuilder.group(Api, "clients", Effect.fn(function*(handlers) {
+/**
+ * The answers of the three endpoints of a lesson start, served by the lean
+ * routes (src/http/leanRoutes.ts); GET /rooms/:room answers as /room/:room.
+ */
+export const clientAnswers = Effect.gen(function*() {
   const roomGateway = yield* RoomGateway
   const listings = yield* RoomListings
-  const encodedListings = new WeakMap<object, ConditionalJson>()
   const sessions = yield* Sessions
-  const catalog = yield* RoomCatalog
-  const success = { result: "success" as const }
-
-  // A room of the catalog, with whoever is in it (gxydb-api answers an empty room too).
-  const liveRoom = ({ params }: { params: { room: RoomId } }) =>
-    asHttpError(listings.room(params.room)).pipe(
-      Effect.flatMap((room) => room === undefined ? Effect.fail(new NotFound({ error: `room ${params.room} not found` })) : Effect.succeed(room))
-    )
-
-  return handlers
-    .handle("roomServer", ({ payload }) => {
+  return {
+    roomServer: ({ payload }: LeanInput<typeof roomServer>) => {
       const { country, notes } = requestCountry(payload.geo)
       return countFieldNotes(notes).pipe(
         Effect.andThen(roomGateway.gatewayFor(payload.room, country)),
         Effect.map((janus) => ({ janus })),
         asHttpError
       )
-    })
+    },
+    // The user is the body's `id` when it has one (gxydb-api reads only that), else the path's.
+    keepalive: ({ params, payload }: LeanInput<typeof keepalive>) =>
+      asHttpError(Effect.as(sessions.keepalive(payload.id || params.id, payload), success)),
+    // A room of the catalog, with whoever is in it (gxydb-api answers an empty room too).
+    liveRoom: ({ params }: { readonly params: { readonly room: RoomId } }) =>
+      asHttpError(listings.room(params.room)).pipe(
+        Effect.flatMap((room) => room === undefined ? Effect.fail(new NotFound({ error: `room ${params.room} not found` })) : Effect.succeed(room))
+      )
+  }
+})
+
+const success = { result: "success" as const }
+
+export const ClientsHandlers = HttpApiBuilder.group(ServedApi, "clients", Effect.fn(function*(handlers) {
+  const answers = yield* clientAnswers
+  const listings = yield* RoomListings
+  const encodedListings = new WeakMap<object, ConditionalJson>()
+  const sessions = yield* Sessions
+  const catalog = yield* RoomCatalog
+
+  return handlers
     .handle("groups", ({ query }) =>
       asHttpError(Effect.map(listings.groups(query.with_num_users === "true", query.kind ?? "configured"), (rooms) => ({ rooms }))))
     // Already JSON: thousands of users are not encoded again for every caller;
@@ -47,11 +63,7 @@ export const ClientsHandlers = HttpApiBuilder.group(Api, "clients", Effect.fn(fu
         if (body === undefined) encodedListings.set(listing, body = conditionalJson(listing.json))
         return conditionalResponse(body)
       })))
-    .handle("liveRoom", liveRoom)
-    .handle("liveRoomAlias", liveRoom)
-    // The user is the body's `id` when it has one (gxydb-api reads only that), else the path's.
-    .handle("keepalive", ({ params, payload }) =>
-      asHttpError(Effect.as(sessions.keepalive(payload.id || params.id, payload), success)))
+    .handle("liveRoomAlias", answers.liveRoom)
     .handle("janusEvent", ({ payload }) =>
       Effect.flatMap(CurrentPrincipal, (principal) =>
         asHttpError(Effect.as(sessions.janusEvents(payload, principal.kind === "gateway" ? principal.gateway : undefined), success))))
