@@ -21,6 +21,8 @@ export interface RouteFigures {
   readonly errors: number
   /** Refusals that were a JSON 503 with Retry-After (what an overloaded service answers). */
   readonly shed: number
+  /** The other errors by what they were: a status, "not JSON" or "no answer" (the connection failed), e.g. `408: 12, no answer: 3`. */
+  readonly others: string
 }
 
 export const burstRoom = (i: number) => firstRoom + 4_000_000 + i
@@ -30,23 +32,34 @@ const keepaliveEvery = 10_000
 const percentile = (sorted: ReadonlyArray<number>, p: number) =>
   sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
 
-/** `run` numbers the burst's users apart from those of an earlier run (each run's users are new). */
-export const classStart = async (base: string, burst: Burst, run = 0): Promise<ReadonlyArray<RouteFigures>> => {
+/**
+ * `run` numbers the burst's users apart from those of an earlier run (each
+ * run's users are new); `accepted`, when given, gets each user's id and when
+ * its last accepted keepalive was sent (ms since the epoch).
+ */
+export const classStart = async (base: string, burst: Burst, run = 0, accepted?: Map<string, number>): Promise<ReadonlyArray<RouteFigures>> => {
   const latencies = new Map<string, Array<number>>()
   const errors = new Map<string, number>()
   const shed = new Map<string, number>()
+  const others = new Map<string, Map<string, number>>()
+  const count = <K>(map: Map<K, number>, key: K) => map.set(key, (map.get(key) ?? 0) + 1)
   const send = async (route: string, method: string, path: string, body: unknown): Promise<any> => {
     const started = performance.now()
+    let kind = "no answer"
     try {
       const response = await fetch(base + path, { method, body: JSON.stringify(body), headers: { "content-type": "application/json" } })
+      kind = "not JSON"
       const answer = await response.json()
+      kind = String(response.status)
       if (response.status === 503 && typeof answer?.error === "string" && response.headers.get("retry-after") !== null) {
-        shed.set(route, (shed.get(route) ?? 0) + 1)
+        count(shed, route)
+        kind = "shed"
       }
-      if (response.status !== 200) throw new Error(`${response.status}`)
+      if (response.status !== 200) throw new Error(kind)
       return answer
     } catch {
-      errors.set(route, (errors.get(route) ?? 0) + 1)
+      count(errors, route)
+      if (kind !== "shed") count(others.get(route) ?? others.set(route, new Map()).get(route)!, kind)
       return undefined
     } finally {
       const list = latencies.get(route) ?? []
@@ -66,7 +79,8 @@ export const classStart = async (base: string, burst: Burst, run = 0): Promise<R
     const body = { room, janus, display: `Student ${u}`, session: 50_000_000 + u, handle: 60_000_000 + u, rfid: id, camera: true, country: "Israel" }
     for (let at = Date.now(); at < end; at += keepaliveEvery) {
       await sleepUntil(at)
-      await send("PUT /users/:id", "PUT", `/users/${id}`, body)
+      const sentAt = Date.now()
+      if (await send("PUT /users/:id", "PUT", `/users/${id}`, body) !== undefined) accepted?.set(id, sentAt)
     }
   }
   await Promise.all(Array.from({ length: burst.users }, (_, u) => user(u)))
@@ -80,7 +94,28 @@ export const classStart = async (base: string, burst: Burst, run = 0): Promise<R
       p99: round(percentile(sorted, 99)),
       max: round(sorted.at(-1) ?? 0),
       errors: errors.get(route) ?? 0,
-      shed: shed.get(route) ?? 0
+      shed: shed.get(route) ?? 0,
+      others: [...(others.get(route) ?? [])].map(([kind, n]) => `${kind}: ${n}`).join(", ")
     }
   })
+}
+
+/**
+ * Of the users in `accepted`, how many the service does not show stored: no
+ * live session, or one whose last keepalive is older than the last one it
+ * accepted (read from GET /admin/sessions, page by page).
+ */
+export const unstoredKeepalives = async (base: string, accepted: ReadonlyMap<string, number>): Promise<number> => {
+  const stored = new Map<string, number>()
+  let cursor: string | null = null
+  do {
+    const response = await fetch(`${base}/admin/sessions?limit=1000${cursor === null ? "" : `&cursor=${cursor}`}`)
+    const page = (await response.json()) as { sessions: ReadonlyArray<{ user: string; keepalive: number }>; next_cursor: string | null }
+    for (const session of page.sessions) stored.set(session.user, session.keepalive)
+    cursor = page.next_cursor
+  } while (cursor !== null)
+  let unstored = 0
+  // the database's clock is this machine's; its milliseconds are rounded
+  for (const [user, sentAt] of accepted) if ((stored.get(user) ?? -Infinity) < sentAt - 1) unstored++
+  return unstored
 }

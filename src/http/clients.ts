@@ -15,6 +15,8 @@ import { conditionalJson, conditionalResponse, type ConditionalJson } from "./co
 import { NotFound } from "../domain/wireErrors.ts"
 import { asHttpError } from "./httpErrors.ts"
 
+const success = { result: "success" as const }
+
 /**
  * The answers of the three endpoints of a lesson start, served by the lean
  * routes (src/http/leanRoutes.ts); GET /rooms/:room answers as /room/:room.
@@ -42,8 +44,6 @@ export const clientAnswers = Effect.gen(function*() {
       )
   }
 })
-
-const success = { result: "success" as const }
 
 export const ClientsHandlers = HttpApiBuilder.group(ServedApi, "clients", Effect.fn(function*(handlers) {
   const answers = yield* clientAnswers
