@@ -9,8 +9,8 @@ import { RoomCatalog } from "../rooms/catalog.ts"
 import { RoomListings } from "../rooms/listings.ts"
 import { RoomGateway } from "../rooms/roomGateway.ts"
 import { Sessions } from "../sessions/sessions.ts"
-import { type keepalive, type roomServer, ServedApi } from "./api.ts"
-import type { LeanInput } from "./leanRoutes.ts"
+import type { UserSessionBody } from "../sessions/wireSchemas.ts"
+import { type RoomServerRequest, ServedApi } from "./api.ts"
 import { conditionalJson, conditionalResponse, type ConditionalJson } from "./compression.ts"
 import { NotFound } from "../domain/wireErrors.ts"
 import { asHttpError } from "./httpErrors.ts"
@@ -26,7 +26,7 @@ export const clientAnswers = Effect.gen(function*() {
   const listings = yield* RoomListings
   const sessions = yield* Sessions
   return {
-    roomServer: ({ payload }: LeanInput<typeof roomServer>) => {
+    roomServer: ({ payload }: { readonly payload: typeof RoomServerRequest.Type }) => {
       const { country, notes } = requestCountry(payload.geo)
       return countFieldNotes(notes).pipe(
         Effect.andThen(roomGateway.gatewayFor(payload.room, country)),
@@ -35,7 +35,7 @@ export const clientAnswers = Effect.gen(function*() {
       )
     },
     // The user is the body's `id` when it has one (gxydb-api reads only that), else the path's.
-    keepalive: ({ params, payload }: LeanInput<typeof keepalive>) =>
+    keepalive: ({ params, payload }: { readonly params: { readonly id: string }; readonly payload: UserSessionBody }) =>
       asHttpError(Effect.as(sessions.keepalive(payload.id || params.id, payload), success)),
     // A room of the catalog, with whoever is in it (gxydb-api answers an empty room too).
     liveRoom: ({ params }: { readonly params: { readonly room: RoomId } }) =>

@@ -25,7 +25,7 @@ type Endpoint = HttpApiEndpoint.ConstraintRequest & {
 }
 
 /** What the handler of an endpoint is given: its path parameters and body, decoded. */
-export interface LeanInput<E extends Endpoint> {
+interface LeanInput<E extends Endpoint> {
   readonly params: E["~Params"]["Type"]
   readonly payload: E["~Payload"]["Type"]
 }
