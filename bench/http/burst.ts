@@ -110,6 +110,7 @@ export const unstoredKeepalives = async (base: string, accepted: ReadonlyMap<str
   let cursor: string | null = null
   do {
     const response = await fetch(`${base}/admin/sessions?limit=1000${cursor === null ? "" : `&cursor=${cursor}`}`)
+    if (!response.ok) throw new Error(`GET /admin/sessions answered ${response.status}: ${await response.text()}`)
     const page = (await response.json()) as { sessions: ReadonlyArray<{ user: string; keepalive: number }>; next_cursor: string | null }
     for (const session of page.sessions) stored.set(session.user, session.keepalive)
     cursor = page.next_cursor
