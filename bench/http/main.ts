@@ -101,7 +101,7 @@ const main = async () => {
   const idle = { service: rssMiB(service.child.pid!).now, baseline: rssMiB(baseline.child.pid!).now }
   const rows: Array<Row> = []
   const burstRows: Array<RouteFigures & { readonly target: Row["target"] }> = []
-  const burstCpu: Array<{ readonly target: Row["target"]; readonly size: string; readonly cpuUs: number; readonly postgresCpuUs: number; readonly requests: number }> = []
+  const burstCpu: Array<{ readonly target: Row["target"]; readonly size: string; readonly cpuUs: number; readonly postgresCpuUs: number; readonly clientCpuUs: number; readonly requests: number }> = []
   /** Per burst size: users whose last keepalive the service accepted, and of them how many it does not show stored. */
   const burstStored: Array<{ readonly size: string; readonly users: number; readonly unstored: number }> = []
   try {
@@ -115,10 +115,13 @@ const main = async () => {
     for (const [size, b] of only === undefined || only === "class-start burst" ? bursts : []) {
       for (const [target, running] of [["service", service], ["baseline", baseline]] as const) {
         const before = meters[target].read()
+        const client = process.cpuUsage()
         const accepted = new Map<string, number>()
         const figures = await classStart(running.base, b, size === "×2" ? 1 : 0, accepted)
         const requests = figures.reduce((n, f) => n + f.requests, 0)
-        burstCpu.push({ target, size, requests, ...perRequestNamed(perRequest(before, meters[target].read(), requests)) })
+        const clientUsed = process.cpuUsage(client)
+        const clientCpuUs = Math.round((clientUsed.user + clientUsed.system) / requests)
+        burstCpu.push({ target, size, requests, clientCpuUs, ...perRequestNamed(perRequest(before, meters[target].read(), requests)) })
         if (target === "service") burstStored.push({ size, users: accepted.size, unstored: await unstoredKeepalives(running.base, accepted) })
         for (const f of figures) burstRows.push({ ...f, route: `${size} ${f.route}`, target })
       }
@@ -152,9 +155,9 @@ const main = async () => {
     "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ...burstRows.map((r) => `| ${r.route} | ${r.target} | ${r.requests} | ${r.p50} | ${r.p99} | ${r.max} | ${r.errors} | ${r.shed} | ${r.others} |`),
     "",
-    "| burst | target | requests | CPU µs/req | Postgres µs/req |",
-    "|---|---|---:|---:|---:|",
-    ...burstCpu.map((c) => `| ${c.size} | ${c.target} | ${c.requests} | ${c.cpuUs} | ${c.target === "service" && service.postgres !== undefined ? c.postgresCpuUs : ""} |`),
+    "| burst | target | requests | CPU µs/req | Postgres µs/req | the bench's client µs/req |",
+    "|---|---|---:|---:|---:|---:|",
+    ...burstCpu.map((c) => `| ${c.size} | ${c.target} | ${c.requests} | ${c.cpuUs} | ${c.target === "service" && service.postgres !== undefined ? c.postgresCpuUs : ""} | ${c.clientCpuUs} |`),
     "",
     ...burstStored.map((s) => `Burst ${s.size}: ${s.users} users had a keepalive accepted; the last one of ${s.unstored} of them is not stored.`),
     "",
