@@ -148,5 +148,23 @@ export const scenarios: ReadonlyArray<Scenario> = [
       const headers: Record<string, string> = { "accept-encoding": "gzip", ...(etag === null ? {} : { "if-none-match": etag }) }
       return cannon(base, sizes, { requests: [{ method: "GET", path: "/rooms", headers }] })
     }
+  },
+  // Last: every join adds a session, which the listings above would carry.
+  {
+    name: "joins",
+    describe: "PUT /users/:id of a user new to a reserved room (the first keepalive after POST /v2/room_server: a session stored and counted by its room)",
+    run: (base, sizes) => {
+      let next = 0
+      return cannon(base, sizes, {
+        requests: [{
+          setupRequest: (req) => {
+            const n = next++
+            const room = reservedRoom(n % sizes.liveRooms)
+            const body = { room, janus: gatewayOf(room), display: `Joining ${n}`, session: 800_000_000 + n, handle: 800_000_000 + n, rfid: 800_000_000 + n, camera: true, country: "IL" }
+            return { ...req, method: "PUT", path: `/users/bench-join-${n}`, headers: json, body: JSON.stringify(body) }
+          }
+        }]
+      })
+    }
   }
 ]
