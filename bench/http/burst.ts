@@ -49,7 +49,10 @@ export const classStart = async (base: string, burst: Burst, run = 0, accepted?:
   const shed = new Map<string, number>()
   const others = new Map<string, Map<string, number>>()
   const count = <K>(map: Map<K, number>, key: K) => map.set(key, (map.get(key) ?? 0) + 1)
-  const agent = new Agent({ keepAlive: true })
+  // At most `maxConnections` open at once, below this process's open-files
+  // limit (a request beyond waits here for one, its wait counted in its
+  // latency); no request waits for its answer longer than `answerWithin`.
+  const agent = new Agent({ keepAlive: true, maxSockets: maxConnections })
   const send = async (route: string, method: string, path: string, body: unknown): Promise<any> => {
     const started = performance.now()
     let kind = "no answer"
@@ -65,9 +68,10 @@ export const classStart = async (base: string, burst: Burst, run = 0, accepted?:
       if (response.status !== 200) throw new Error(kind)
       return answer
     } catch (error) {
-      // a connection that failed: how (ECONNRESET, …)
+      // a connection that failed: how (ECONNRESET, …); aborted: no answer in time
       const code = (error as { code?: unknown }).code
-      if (kind === "no answer" && typeof code === "string") kind = `no answer (${code})`
+      if (kind === "no answer" && code === "ABORT_ERR") kind = `no answer within ${answerWithin / 1000} s`
+      else if (kind === "no answer" && typeof code === "string") kind = `no answer (${code})`
       count(errors, route)
       if (kind !== "shed") count(others.get(route) ?? others.set(route, new Map()).get(route)!, kind)
       return undefined
@@ -111,10 +115,13 @@ export const classStart = async (base: string, burst: Burst, run = 0, accepted?:
   })
 }
 
+const maxConnections = 15_000
+const answerWithin = 60_000
+
 /** One request with a JSON body: its status, Retry-After and body text; rejects when the connection fails. */
 const exchange = (agent: Agent, base: string, method: string, path: string, body: string) =>
   new Promise<{ readonly status: number; readonly retryAfter: string | undefined; readonly body: string }>((resolve, reject) => {
-    const sent = request(base + path, { agent, method, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (response) => {
+    const sent = request(base + path, { agent, method, signal: AbortSignal.timeout(answerWithin), headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (response) => {
       const chunks: Array<Buffer> = []
       response.on("data", (chunk: Buffer) => chunks.push(chunk))
       response.on("end", () => resolve({ status: response.statusCode ?? 0, retryAfter: response.headers["retry-after"], body: Buffer.concat(chunks).toString("utf8") }))
