@@ -49,6 +49,12 @@ export interface Scenario {
 const cannon = (base: string | ReadonlyArray<string>, sizes: Sizes, options: Partial<autocannon.Options>) =>
   autocannon({ url: typeof base === "string" ? base : [...base], connections: sizes.connections, duration: sizes.seconds, ...options } as autocannon.Options)
 
+/** One request after another, the `n`th as `make(n)` builds it. */
+const numbered = (base: string | ReadonlyArray<string>, sizes: Sizes, make: (n: number) => Partial<autocannon.Request>, options: Partial<autocannon.Options> = {}) => {
+  let next = 0
+  return cannon(base, sizes, { ...options, requests: [{ setupRequest: (req) => ({ ...req, ...make(next++) }) }] })
+}
+
 /** POST /v2/room_server for the room `room()` picks, as the web client sends it. */
 const roomServerFor = (base: string | ReadonlyArray<string>, sizes: Sizes, room: () => number) =>
   cannon(base, sizes, {
@@ -69,18 +75,10 @@ export const scenarios: ReadonlyArray<Scenario> = [
   {
     name: "new rooms",
     describe: "POST /v2/room_server, each for a room never requested (balancer + writes)",
-    run: (base, sizes) => {
-      let next = 0
-      return cannon(base, sizes, {
-        amount: sizes.newRooms,
-        requests: [{
-          method: "POST",
-          path: "/v2/room_server",
-          headers: json,
-          setupRequest: (req) => ({ ...req, body: JSON.stringify({ room: newRoom(sizes, next++) }) })
-        }]
+    run: (base, sizes) =>
+      numbered(base, sizes, (n) => ({ method: "POST", path: "/v2/room_server", headers: json, body: JSON.stringify({ room: newRoom(sizes, n) }) }), {
+        amount: sizes.newRooms
       })
-    }
   },
   {
     name: "mixed",
@@ -118,14 +116,10 @@ export const scenarios: ReadonlyArray<Scenario> = [
     name: "keepalives",
     describe: "PUT /users/:id for users already in their room",
     run: (base, sizes) =>
-      cannon(base, sizes, {
-        requests: [{
-          setupRequest: (req) => {
-            const room = liveRoom(pick(sizes.liveRooms))
-            const user = pick(sizes.usersPerRoom)
-            return { ...req, method: "PUT", path: `/users/bench-${room}-${user}`, headers: json, body: userBody(room, user) }
-          }
-        }]
+      numbered(base, sizes, () => {
+        const room = liveRoom(pick(sizes.liveRooms))
+        const user = pick(sizes.usersPerRoom)
+        return { method: "PUT", path: `/users/bench-${room}-${user}`, headers: json, body: userBody(room, user) }
       })
   },
   {
@@ -153,18 +147,10 @@ export const scenarios: ReadonlyArray<Scenario> = [
   {
     name: "joins",
     describe: "PUT /users/:id of a user new to a reserved room (the first keepalive after POST /v2/room_server: a session stored and counted by its room)",
-    run: (base, sizes) => {
-      let next = 0
-      return cannon(base, sizes, {
-        requests: [{
-          setupRequest: (req) => {
-            const n = next++
-            const room = reservedRoom(n % sizes.liveRooms)
-            const body = { room, janus: gatewayOf(room), display: `Joining ${n}`, session: 800_000_000 + n, handle: 800_000_000 + n, rfid: 800_000_000 + n, camera: true, country: "IL" }
-            return { ...req, method: "PUT", path: `/users/bench-join-${n}`, headers: json, body: JSON.stringify(body) }
-          }
-        }]
+    run: (base, sizes) =>
+      numbered(base, sizes, (n) => {
+        const room = reservedRoom(n % sizes.liveRooms)
+        return { method: "PUT", path: `/users/bench-join-${n}`, headers: json, body: userBody(room, n) }
       })
-    }
   }
 ]
